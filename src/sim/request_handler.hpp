@@ -1,0 +1,36 @@
+// What the simulator does with each API request (tws-protocol.md §3, §7):
+// startApi and the connect burst, reqIds, reqCurrentTime, reqManagedAccts,
+// reqContractDetails and tick-by-tick subscriptions with TWS's checks and
+// error codes. Requests it recognises but does not emulate are logged and
+// ignored; malformed ones are logged with their bytes and skipped.
+//
+// Thread-safety: none; used on the simulator's strand only.
+#pragma once
+
+#include "tws/messages.hpp"
+
+#include <string_view>
+
+namespace sim {
+
+class ApiSession;
+struct SimContext;
+
+class RequestHandler {
+public:
+  explicit RequestHandler(SimContext& ctx) : ctx_(ctx) {}
+
+  /// Decodes and serves one request payload of `session`.
+  void handle(ApiSession& session, std::string_view payload);
+  /// Logs a request that the rate limit dropped unprocessed.
+  void log_dropped(ApiSession& session, std::string_view payload);
+
+private:
+  void start_api(ApiSession& s, const tws::StartApi& m);
+  void contract_details(ApiSession& s, const tws::ReqContractDetails& m);
+  void tick_by_tick(ApiSession& s, const tws::ReqTickByTickData& m);
+
+  SimContext& ctx_;
+};
+
+} // namespace sim

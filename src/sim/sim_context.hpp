@@ -1,0 +1,52 @@
+// Everything the parts of one simulator share: configuration, catalog,
+// faults, the request log, the live sessions, the tick feed and the request
+// handler, plus the strand every handler runs on.
+//
+// Ownership: held by shared_ptr; sessions, the listener and the admin server
+// keep it alive while they have work pending, and timer handlers hold it
+// weakly, so it lives exactly as long as something can still touch it.
+//
+// Thread-safety: none inside; every member is used on `strand` only.
+#pragma once
+
+#include "sim/contract_catalog.hpp"
+#include "sim/fault_state.hpp"
+#include "sim/request_handler.hpp"
+#include "sim/request_log.hpp"
+#include "sim/session_registry.hpp"
+#include "sim/simulator.hpp"
+#include "sim/tick_feed.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <chrono>
+#include <memory>
+
+namespace sim {
+
+struct SimContext : std::enable_shared_from_this<SimContext> {
+  using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
+
+  SimContext(boost::asio::io_context& ioc, SimConfig cfg)
+      : strand(boost::asio::make_strand(ioc)), config(std::move(cfg)),
+        catalog(config.start_time.value_or(std::chrono::duration_cast<std::chrono::seconds>(
+                                               std::chrono::system_clock::now().time_since_epoch())
+                                               .count())),
+        request_log(config.request_log_path),
+        sessions(std::chrono::duration_cast<SessionRegistry::Clock::duration>(
+            std::chrono::duration<double>(config.client_id_hold_seconds))),
+        feed(*this), requests(*this) {}
+
+  Strand strand;
+  SimConfig config;
+  ContractCatalog catalog;
+  FaultState faults;
+  RequestLog request_log;
+  SessionRegistry sessions;
+  TickFeed feed;
+  RequestHandler requests;
+  std::uint64_t next_serial = 1; // connection numbers, for logs and status
+};
+
+} // namespace sim

@@ -1,0 +1,124 @@
+// tws::Client: one API connection to TWS / IB Gateway over the TWS socket
+// protocol (tws-protocol.md), on Boost.Asio.
+//
+// Thread-safety: a Client is NOT internally synchronized. Create it on an
+// executor that serializes its handlers (an io_context run by one thread, or
+// a strand) and call every member function from that executor. All callbacks
+// are invoked on that executor. The Client never blocks and never waits for
+// its callers: callbacks must not block either.
+//
+// Lifetime: owned by shared_ptr; pending operations keep it alive until they
+// complete. disconnect() ends everything.
+#pragma once
+
+#include "tws/error_codes.hpp"
+#include "tws/messages.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <system_error>
+#include <variant>
+#include <vector>
+
+namespace tws {
+
+struct ClientConfig {
+  std::string host = "127.0.0.1";
+  /// Tried in order; the first that completes the handshake wins.
+  std::vector<std::uint16_t> ports = {7497, 7496, 4002, 4001};
+  int client_id = 2;
+  /// Per port: TCP connect + API handshake + nextValidId/managedAccounts.
+  std::chrono::milliseconds connect_timeout{5000};
+  /// Appended to the version range in the handshake (e.g. "+PACEAPI").
+  std::string connect_options;
+  /// After this much silence from TWS, send reqCurrentTime...
+  std::chrono::milliseconds keepalive_interval{20000};
+  /// ...and declare the socket dead if nothing arrives within this.
+  std::chrono::milliseconds keepalive_timeout{10000};
+  /// Outgoing messages per second (IB's limit is 50 for all messages).
+  int max_messages_per_second = 45;
+  /// Contract details requests fail with ClientError::timeout after this.
+  std::chrono::milliseconds request_timeout{10000};
+};
+
+/// What the connected session looks like.
+struct SessionInfo {
+  std::string host;
+  std::uint16_t port = 0;
+  int server_version = 0;
+  std::string connection_time;
+  std::string accounts;
+  int next_valid_id = 0;
+};
+
+using Tick = std::variant<TickByTickLast, TickByTickBidAsk, TickByTickMidPoint>;
+
+class Client : public std::enable_shared_from_this<Client> {
+public:
+  using Executor = boost::asio::any_io_executor;
+
+  struct Events {
+    /// A connected session was lost (socket closed, reset, dead, framing
+    /// lost) or ended by disconnect() (ClientError::cancelled). Every
+    /// subscription and pending request is gone when this runs.
+    std::function<void(std::error_code, const std::string& detail)> disconnected;
+    /// A TWS error/notice not routed to one of our requests: connection
+    /// level (id -1) notices, farm status, connectivity 1100/1101/1102.
+    std::function<void(const ErrorMessage&, const ErrorClass&)> notice;
+  };
+
+  struct TickCallbacks {
+    std::function<void(const Tick&)> on_tick;
+    /// TWS error for this subscription. When kind is request_failed the
+    /// subscription is over and will get nothing more.
+    std::function<void(const ErrorMessage&, const ErrorClass&)> on_error;
+  };
+
+  using ConnectHandler = std::function<void(std::error_code, const std::string& detail)>;
+  using DetailsHandler = std::function<void(std::error_code, const ErrorMessage* tws_error,
+                                            std::vector<ContractDetails> details)>;
+  using TimeHandler = std::function<void(std::error_code, std::int64_t unix_time)>;
+
+  static std::shared_ptr<Client> create(Executor ex, ClientConfig config, Events events = {});
+  ~Client();
+
+  /// Tries config.ports in order. `done` runs once: ok when the session is
+  /// ready (nextValidId and managedAccounts arrived), else the last error
+  /// with a human-readable detail (which ports were tried and why).
+  void connect(ConnectHandler done);
+
+  /// Cancels every subscription at TWS, flushes, closes the socket.
+  void disconnect();
+
+  bool is_connected() const;
+  const SessionInfo& session() const;
+
+  /// reqContractDetails by conId. On TWS error 200 the handler gets
+  /// ClientError::request_failed and the ERR_MSG.
+  void request_contract_details(int con_id, DetailsHandler done);
+  void request_contract_details(const Contract& contract, DetailsHandler done);
+
+  /// reqTickByTickData. Returns the request id (0 when not connected; the
+  /// error callback then runs with code 504 "Not connected").
+  int subscribe_tick_by_tick(const Contract& contract, TickType type, TickCallbacks callbacks);
+  /// cancelTickByTickData; no callback runs for `req_id` afterwards.
+  void cancel_tick_by_tick(int req_id);
+
+  /// reqCurrentTime (also the keepalive).
+  void request_current_time(TimeHandler done);
+
+  /// Number of live tick-by-tick subscriptions.
+  std::size_t subscription_count() const;
+
+private:
+  struct Impl;
+  Client(Executor ex, ClientConfig config, Events events);
+  std::shared_ptr<Impl> impl_;
+};
+
+} // namespace tws
