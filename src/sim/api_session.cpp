@@ -3,7 +3,6 @@
 #include "sim/sim_context.hpp"
 #include "tws/messages.hpp"
 
-#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <fmt/format.h>

@@ -1,6 +1,7 @@
 #include "sim/market.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 
 namespace sim {
 namespace {
@@ -57,7 +58,10 @@ MarketEvent Market::next(std::int64_t unix_time) {
   ev.index = index_;
   // The order-flow imbalance drifts a little every event, so buying and
   // selling pressure (and with it the price trend) changes over time.
-  imbalance_ = std::clamp(imbalance_ + static_cast<int>(rng_.between(-2, 2)), -60, 60);
+  // It also leans back toward balance, so no side dominates for ever.
+  int drift = static_cast<int>(rng_.between(-2, 2));
+  if (rng_.chance(std::abs(imbalance_) / 2)) drift += imbalance_ > 0 ? -1 : 1;
+  imbalance_ = std::clamp(imbalance_ + drift, -60, 60);
   if (index_ == 0) {
     // The first event publishes the opening quote, so a first subscriber's
     // BidAsk and MidPoint streams start with a full picture.
@@ -80,7 +84,12 @@ void Market::quote_event() {
     else ask_size_ = quote_size();
   } else if (kind < 85) {
     // The whole quote moves one tick; the imbalance tilts the direction.
-    const int step = rng_.chance(50 + imbalance_ / 4) ? 1 : -1;
+    // A soft anchor at the opening price keeps long runs in a realistic
+    // range: 10 points of bias per 5 % away from it, at most 20.
+    const std::int64_t five_percent = std::max<std::int64_t>(1, model_.start_ticks / 20);
+    const auto pull = static_cast<int>(
+        std::clamp<std::int64_t>((bid_ - model_.start_ticks) * 10 / five_percent, -20, 20));
+    const int step = rng_.chance(50 + imbalance_ / 4 - pull) ? 1 : -1;
     bid_ += step;
     ask_ += step;
     if (step > 0) bid_size_ = quote_size();

@@ -20,7 +20,7 @@ constexpr auto kCommandTimeout = std::chrono::seconds(10);
 
 struct Simulator::Impl {
   Impl(boost::asio::io_context& ioc, SimConfig config)
-      : ctx(std::make_shared<SimContext>(ioc, std::move(config))),
+      : ioc(ioc), ctx(std::make_shared<SimContext>(ioc, std::move(config))),
         listener(std::make_shared<ApiListener>(ctx)),
         commands(std::make_shared<AdminCommands>(ctx, listener)) {}
 
@@ -39,6 +39,7 @@ struct Simulator::Impl {
     ctx->feed.stop();
   }
 
+  boost::asio::io_context& ioc;
   std::shared_ptr<SimContext> ctx;
   std::shared_ptr<ApiListener> listener;
   std::shared_ptr<AdminCommands> commands;
@@ -87,6 +88,8 @@ std::optional<std::uint16_t> Simulator::admin_port() const {
 std::string Simulator::command(const std::string& line) {
   auto impl = impl_;
   if (impl->ctx->strand.running_in_this_thread()) return impl->commands->execute(line);
+  // A stopped io_context (run() returned) will not run the command soon.
+  if (impl->ioc.stopped()) return "error the simulator's io_context is not running";
   auto done = std::make_shared<std::promise<std::string>>();
   auto result = done->get_future();
   boost::asio::post(impl->ctx->strand,
