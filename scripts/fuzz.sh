@@ -45,9 +45,13 @@ for src in "${targets[@]}"; do
     cp -R "$seeds"/. "$scratch"/
   fi
   echo "== $target: ${seconds}s over $(find "$scratch" -type f | wc -l) seed inputs"
-  if ! "$build/$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-      -print_final_stats=1 -artifact_prefix="$artifacts/$target-" "$scratch"; then
-    echo "fuzz: $target FAILED (reproducers in $artifacts/)" >&2
+  log="$build/$target.log"
+  if "$build/$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+      -print_final_stats=1 -artifact_prefix="$artifacts/$target-" "$scratch" >"$log" 2>&1; then
+    grep -E '^stat::(number_of_executed_units|peak_rss_mb)' "$log" || true
+  else
+    tail -n 60 "$log" >&2
+    echo "fuzz: $target FAILED (reproducers in $artifacts/, full log $log)" >&2
     status=1
   fi
 done

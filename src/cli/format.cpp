@@ -56,8 +56,8 @@ std::string format_header(int con_id, tws::TickType type, int max_ticks) {
 
 std::string format_contract_line(const tws::ContractDetails& d) {
   const auto& c = d.contract;
-  std::string out = "Contract: " + c.symbol + " " + c.sec_type + " " + c.local_symbol + " @ " +
-                    c.exchange;
+  std::string out =
+      "Contract: " + c.symbol + " " + c.sec_type + " " + c.local_symbol + " @ " + c.exchange;
   if (!c.primary_exchange.empty() && c.primary_exchange != c.exchange)
     out += " (" + c.primary_exchange + ")";
   out += " " + c.currency;

@@ -211,8 +211,8 @@ std::variant<StreamerOptions, int> parse_options(int argc, char** argv) {
   app.add_option("--host", o.host, "TWS / IB Gateway host")->capture_default_str();
   auto* port_opt =
       app.add_option("--port", single_port, "TWS API port")->check(CLI::Range(1, 65535));
-  auto* ports_opt = app.add_option("--ports", ports_text,
-                                   "ports to try in order (default 7497,7496,4002,4001)");
+  auto* ports_opt =
+      app.add_option("--ports", ports_text, "ports to try in order (default 7497,7496,4002,4001)");
   port_opt->excludes(ports_opt);
   app.add_option("--connect-timeout", o.connect_timeout, "seconds per port")
       ->check(CLI::Range(0.1, 600.0))

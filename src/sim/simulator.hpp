@@ -31,7 +31,7 @@ struct SimConfig {
   int max_tick_by_tick = 5;    // simultaneous subscriptions -> 10190 beyond
   int pacing_limit = 50;       // requests/s per client -> error 100 beyond
   int pacing_violations_before_disconnect = 3;
-  double client_id_hold_seconds = 3.0; // id stays "in use" after an unclean drop
+  double client_id_hold_seconds = 3.0; // id stays "in use" after its connection closes
   std::string accounts = "DU1234567";
   std::string request_log_path; // JSON lines of requests; "" = stdout
 };

@@ -18,7 +18,7 @@ using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-constexpr std::size_t kReadChunk = 64 * 1024;
+constexpr std::size_t kReadChunk = std::size_t{64} * 1024;
 }
 
 struct Client::Impl : std::enable_shared_from_this<Impl> {

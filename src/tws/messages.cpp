@@ -57,8 +57,17 @@ void read_contract_core(FieldReader& r, Contract& c) {
   c.trading_class = r.str();
 }
 
-bool payload_well_formed(std::string_view payload) {
-  return !payload.empty() && payload.back() == '\0';
+/// Checks that the payload is NUL-terminated and reads its message id;
+/// false, with `error` set, when either fails.
+bool read_message_id(std::string_view payload, FieldReader& r, int& msg_id,
+                     std::error_code& error) {
+  if (payload.empty() || payload.back() != '\0') {
+    error = make_error_code(WireError::unterminated_payload);
+    return false;
+  }
+  msg_id = r.i32();
+  error = r.error();
+  return !error;
 }
 
 /// Reads a count field for a repeated group and checks it against what is
@@ -308,16 +317,8 @@ std::string encode(const CancelTickByTickData& m) {
 
 DecodedRequest decode_request(std::string_view payload, int server_version) {
   DecodedRequest out{OtherRequest{}, {}, 0};
-  if (!payload_well_formed(payload)) {
-    out.error = make_error_code(WireError::unterminated_payload);
-    return out;
-  }
   FieldReader r(payload);
-  out.msg_id = r.i32();
-  if (!r.ok()) {
-    out.error = r.error();
-    return out;
-  }
+  if (!read_message_id(payload, r, out.msg_id, out.error)) return out;
   switch (static_cast<OutId>(out.msg_id)) {
   case OutId::start_api: {
     StartApi m;
@@ -531,16 +532,8 @@ std::string encode(const TickByTickMidPoint& m) {
 
 DecodedMessage decode_message(std::string_view payload, int server_version) {
   DecodedMessage out{OtherMessage{}, {}, 0};
-  if (!payload_well_formed(payload)) {
-    out.error = make_error_code(WireError::unterminated_payload);
-    return out;
-  }
   FieldReader r(payload);
-  out.msg_id = r.i32();
-  if (!r.ok()) {
-    out.error = r.error();
-    return out;
-  }
+  if (!read_message_id(payload, r, out.msg_id, out.error)) return out;
   switch (static_cast<InId>(out.msg_id)) {
   case InId::tick_by_tick: {
     const int req_id = r.i32();
