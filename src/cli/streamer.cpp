@@ -84,7 +84,14 @@ public:
     client_->connect([this](std::error_code ec, const std::string& detail) {
       if (ec) {
         if (ec == tws::ClientError::cancelled) return;
-        print_connect_help(o_, detail);
+        if (ec == tws::ClientError::client_id_in_use) {
+          std::cerr << "error: " << detail << "\n"
+                    << "Another API client uses client id " << o_.client_id
+                    << ", or TWS still holds it for a session that just ended: pass "
+                       "--client-id with another id, or retry in a few seconds.\n";
+        } else {
+          print_connect_help(o_, detail);
+        }
         finish(kExitCannotConnect);
         return;
       }

@@ -578,6 +578,20 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
       return 0;
     }
     const int id = new_req_id();
+    if (info_.server_version < sv::kTickByTick) {
+      // As IB's clients do: refuse locally rather than send what TWS cannot read.
+      if (cb.on_error) {
+        asio::post(ex_, [cb = std::move(cb), id, v = info_.server_version] {
+          cb.on_error(ErrorMessage{id, 503,
+                                   "The TWS is out of date and must be upgraded. It does not "
+                                   "support tick-by-tick requests (server version " +
+                                       std::to_string(v) + " < 137).",
+                                   ""},
+                      ErrorClass{ErrorKind::request_failed, "TWS too old for tick-by-tick"});
+        });
+      }
+      return id;
+    }
     subs_[id] = std::make_shared<TickCallbacks>(std::move(cb));
     ReqTickByTickData req;
     req.req_id = id;

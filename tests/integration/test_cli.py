@@ -63,6 +63,33 @@ class JsonOutput(unittest.TestCase):
                              time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(t["unix_time"])))
 
 
+class ServerVersions(unittest.TestCase):
+    """The client lays out and reads every message for the version TWS answers."""
+
+    def test_older_tws_versions(self):
+        for version in (137, 140, 152, 163, 176, 186):
+            with Simulator(seed=5, rate=200, extra=("--server-version", str(version))) as sim:
+                for client_id, tick_type in ((30, "BidAsk"), (31, "AllLast")):
+                    r = run_stream([str(AAPL), "-n", "5", "--type", tick_type, "--json",
+                                    "--port", str(sim.port), "--client-id", str(client_id)])
+                    self.assertEqual(r.returncode, 0, f"v{version}: {r.stderr}")
+                    got = [json.loads(x) for x in r.stdout.splitlines()]
+                    if tick_type == "BidAsk":  # the market starts with the first request
+                        self.assertEqual(got, sim.dump(AAPL, 5, tick_type), f"v{version}")
+                    else:
+                        self.assertEqual(len(got), 5)
+                        self.assertTrue(all(t["tick_type"] == "AllLast" for t in got))
+                requests = sim.requests()
+                self.assertIn("reqContractDetails", [q["msg"] for q in requests])
+
+    def test_tws_without_tick_by_tick_is_refused_locally(self):
+        with Simulator(extra=("--server-version", "120")) as sim:
+            r = run_stream([str(AAPL), "-n", "1", "--port", str(sim.port)])
+            self.assertEqual(r.returncode, 4, r.stderr)
+            self.assertIn("does not support tick-by-tick", r.stderr)
+            self.assertNotIn("reqTickByTickData", [q["msg"] for q in sim.requests()])
+
+
 class ConsoleOutput(unittest.TestCase):
     def test_console_lines(self):
         with Simulator(seed=3, rate=200) as sim:
@@ -134,6 +161,7 @@ class Errors(unittest.TestCase):
                 r = run_stream([str(AAPL), "--port", str(sim.port), "--client-id", "5", "-n", "1"])
                 self.assertEqual(r.returncode, 1, r.stderr)
                 self.assertIn("client id 5 is already in use", r.stderr)
+                self.assertIn("--client-id", r.stderr)
                 self.assertIsNone(first.poll())  # the first client is unharmed
             finally:
                 first.send_signal(signal.SIGINT)
