@@ -1,0 +1,55 @@
+// Settings of ib-stream-server (api.md §6): environment variables, each also
+// a command-line flag (the flag wins). A bad setting is one clear line that
+// names the variable (or flag) and the valid range.
+//
+// Pure; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace http {
+
+struct ServerConfig {
+  int client_id = 2;
+  std::string tws_host = "127.0.0.1";
+  std::vector<std::uint16_t> tws_ports = {7497, 7496, 4002, 4001};
+  int max_streams = 50;
+  int max_clients = 10000;
+  int stream_timeout = 300;   // seconds, default `timeout` of a stream
+  int buffer_size = 100;      // ticks queued per client
+  int reconnect_attempts = 3; // quick attempts before capped backoff
+  int connection_timeout = 5; // seconds
+  std::string listen_host = "127.0.0.1";
+  std::uint16_t listen_port = 8000; // 0 = any free port
+  std::vector<std::string> cors_origins = {"*"};
+  std::optional<std::string> api_key;
+  std::string log_level = "info";  // trace, debug, info, warn, error, off
+  std::string log_format = "json"; // json, text
+};
+
+/// One setting: its environment variable and flag.
+struct SettingName {
+  const char* env;
+  const char* flag;
+};
+
+/// Looks up an environment variable (nullptr when unset); injectable for tests.
+using EnvLookup = std::function<const char*(const char*)>;
+
+/// Reads every setting from `env`, then from `flags` (pairs of "--flag",
+/// "value"; the flag wins). Returns the config or one line saying what is
+/// wrong, e.g. "IB_STREAM_MAX_STREAMS='0' is invalid: must be an integer
+/// from 1 to 10000".
+std::variant<ServerConfig, std::string>
+load_server_config(const EnvLookup& env,
+                   const std::vector<std::pair<std::string, std::string>>& flags);
+
+/// The table of settings, in api.md order (for --help and the docs).
+const std::vector<SettingName>& server_settings();
+
+} // namespace http

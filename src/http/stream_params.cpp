@@ -1,0 +1,113 @@
+#include "http/stream_params.hpp"
+
+#include <boost/url/parse_query.hpp>
+
+#include <charconv>
+#include <map>
+
+namespace http {
+namespace {
+
+ApiError invalid(std::string message, std::string details = {}) {
+  return ApiError{400, "INVALID_PARAMETER", std::move(message), std::move(details)};
+}
+
+/// Digits only (no sign, no spaces); value must fit `max`.
+std::optional<std::uint64_t> parse_unsigned(std::string_view s, std::uint64_t max) {
+  if (s.empty() || s.size() > 20) return std::nullopt;
+  for (char c : s)
+    if (c < '0' || c > '9') return std::nullopt;
+  std::uint64_t v = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc{} || ptr != s.data() + s.size() || v > max) return std::nullopt;
+  return v;
+}
+
+std::optional<ApiError> parse_ranged(const std::string& name, const std::string& value, int lo,
+                                     int hi, int& out) {
+  const auto v = parse_unsigned(value, static_cast<std::uint64_t>(hi));
+  if (!v || *v < static_cast<std::uint64_t>(lo))
+    return invalid("Invalid " + name + " '" + value + "': must be an integer from " +
+                   std::to_string(lo) + " to " + std::to_string(hi));
+  out = static_cast<int>(*v);
+  return std::nullopt;
+}
+
+std::optional<ApiError> parse_last_event_id(std::string_view text,
+                                            std::optional<std::uint64_t>& out) {
+  const auto v = parse_unsigned(text, UINT64_MAX);
+  if (!v)
+    return invalid("Invalid last event id '" + std::string(text) +
+                   "': must be a non-negative integer (the id: of the last event received)");
+  out = *v;
+  return std::nullopt;
+}
+
+} // namespace
+
+std::optional<int> parse_contract_id(std::string_view text) {
+  const auto v = parse_unsigned(text, 2147483647u);
+  if (!v || *v == 0) return std::nullopt;
+  return static_cast<int>(*v);
+}
+
+std::variant<StreamRequest, ApiError>
+parse_stream_request(std::string_view contract_segment,
+                     std::optional<std::string_view> tick_type_segment, std::string_view query,
+                     int default_timeout_seconds,
+                     std::optional<std::string_view> last_event_id_header) {
+  StreamRequest req;
+  req.timeout_seconds = default_timeout_seconds;
+
+  const auto con_id = parse_contract_id(contract_segment);
+  if (!con_id)
+    return invalid("Invalid contract_id '" + std::string(contract_segment) +
+                   "': must be a positive integer up to 2147483647 (an IB conId)");
+  req.contract_id = *con_id;
+
+  // Collect the parameters we know; a repeated one is an error.
+  static const char* const kKnown[] = {"tick_type", "limit", "timeout", "format", "last_event_id"};
+  std::map<std::string, std::string> params;
+  auto parsed = boost::urls::parse_query(query);
+  if (!parsed) return invalid("Malformed query string", std::string(query));
+  for (const auto& p : *parsed) {
+    const std::string key = p.key.decode();
+    bool known = false;
+    for (const char* k : kKnown) known = known || key == k;
+    if (!known) continue;                                  // unknown parameters are ignored
+    if (key == "tick_type" && tick_type_segment) continue; // the path decides
+    if (!p.has_value) return invalid("Parameter '" + key + "' needs a value");
+    if (!params.emplace(key, p.value.decode()).second)
+      return invalid("Parameter '" + key + "' is repeated; give it once");
+  }
+
+  std::string tick_text = tick_type_segment ? std::string(*tick_type_segment) : "Last";
+  if (auto it = params.find("tick_type"); it != params.end()) tick_text = it->second;
+  const auto type = tws::parse_tick_type_nocase(tick_text);
+  if (!type)
+    return invalid("Invalid tick_type '" + tick_text +
+                   "': must be one of Last, AllLast, BidAsk, MidPoint");
+  req.tick_type = *type;
+
+  if (auto it = params.find("limit"); it != params.end()) {
+    int v = 0;
+    if (auto err = parse_ranged("limit", it->second, kMinLimit, kMaxLimit, v)) return *err;
+    req.limit = v;
+  }
+  if (auto it = params.find("timeout"); it != params.end()) {
+    if (auto err =
+            parse_ranged("timeout", it->second, kMinTimeout, kMaxTimeout, req.timeout_seconds))
+      return *err;
+  }
+  if (auto it = params.find("format"); it != params.end() && it->second != "sse")
+    return invalid("Invalid format '" + it->second + "': must be sse");
+
+  if (last_event_id_header) {
+    if (auto err = parse_last_event_id(*last_event_id_header, req.last_event_id)) return *err;
+  } else if (auto it = params.find("last_event_id"); it != params.end()) {
+    if (auto err = parse_last_event_id(it->second, req.last_event_id)) return *err;
+  }
+  return req;
+}
+
+} // namespace http

@@ -1,0 +1,55 @@
+// Validation of the stream endpoints' path and query (api.md §2), at the
+// edge: what comes out is either a well-formed StreamRequest or the API
+// error to answer with. Nothing malformed reaches the hub.
+//
+// Pure functions; thread-safe.
+#pragma once
+
+#include "tws/messages.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace http {
+
+/// An error answered before a stream starts: HTTP status + the API's code.
+struct ApiError {
+  int status = 400;
+  std::string code;    // INVALID_PARAMETER, CONTRACT_NOT_FOUND, ...
+  std::string message; // names the parameter and the valid range
+  std::string details;
+};
+
+struct StreamRequest {
+  int contract_id = 0;
+  tws::TickType tick_type = tws::TickType::last;
+  std::optional<int> limit;                   // 1..10000; none = unlimited
+  int timeout_seconds = 300;                  // 5..3600
+  std::optional<std::uint64_t> last_event_id; // resume point
+};
+
+inline constexpr int kMinLimit = 1;
+inline constexpr int kMaxLimit = 10000;
+inline constexpr int kMinTimeout = 5;
+inline constexpr int kMaxTimeout = 3600;
+
+/// A conId: a positive integer that fits a signed 32-bit int.
+std::optional<int> parse_contract_id(std::string_view text);
+
+/// Validates one stream request.
+/// - `contract_segment`: the {contract_id} path segment (percent-decoded).
+/// - `tick_type_segment`: the {tick_type} path segment, when the path has
+///   one; then a `tick_type` query parameter is ignored like any unknown one.
+/// - `query`: the raw query string (without '?').
+/// - `last_event_id_header`: the Last-Event-ID header, when present; the
+///   `last_event_id` query parameter is used when the header is absent.
+std::variant<StreamRequest, ApiError>
+parse_stream_request(std::string_view contract_segment,
+                     std::optional<std::string_view> tick_type_segment, std::string_view query,
+                     int default_timeout_seconds,
+                     std::optional<std::string_view> last_event_id_header = std::nullopt);
+
+} // namespace http

@@ -1,0 +1,119 @@
+// api.md §6: every setting from the environment and from its flag, the
+// defaults, and one clear line for each bad value.
+#include "http/server_config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+namespace {
+
+using Flags = std::vector<std::pair<std::string, std::string>>;
+
+std::variant<http::ServerConfig, std::string> load(std::map<std::string, std::string> env,
+                                                   Flags flags = {}) {
+  return http::load_server_config(
+      [env](const char* name) -> const char* {
+        auto it = env.find(name);
+        return it == env.end() ? nullptr : it->second.c_str();
+      },
+      flags);
+}
+
+TEST(ServerConfig, DefaultsAreTheApiTable) {
+  auto r = load({});
+  ASSERT_TRUE(std::holds_alternative<http::ServerConfig>(r));
+  const auto& c = std::get<http::ServerConfig>(r);
+  EXPECT_EQ(c.client_id, 2);
+  EXPECT_EQ(c.tws_host, "127.0.0.1");
+  EXPECT_EQ(c.tws_ports, (std::vector<std::uint16_t>{7497, 7496, 4002, 4001}));
+  EXPECT_EQ(c.max_streams, 50);
+  EXPECT_EQ(c.max_clients, 10000);
+  EXPECT_EQ(c.stream_timeout, 300);
+  EXPECT_EQ(c.buffer_size, 100);
+  EXPECT_EQ(c.reconnect_attempts, 3);
+  EXPECT_EQ(c.connection_timeout, 5);
+  EXPECT_EQ(c.listen_host, "127.0.0.1");
+  EXPECT_EQ(c.listen_port, 8000);
+  EXPECT_EQ(c.cors_origins, (std::vector<std::string>{"*"}));
+  EXPECT_FALSE(c.api_key);
+  EXPECT_EQ(c.log_level, "info");
+  EXPECT_EQ(c.log_format, "json");
+  EXPECT_EQ(http::server_settings().size(), 14u);
+}
+
+TEST(ServerConfig, EveryVariableIsRead) {
+  auto r = load({{"IB_STREAM_CLIENT_ID", "9"},
+                 {"IB_STREAM_HOST", "10.1.2.3"},
+                 {"IB_STREAM_PORTS", "4002, 4001"},
+                 {"IB_STREAM_MAX_STREAMS", "5"},
+                 {"IB_STREAM_MAX_CLIENTS", "77"},
+                 {"IB_STREAM_STREAM_TIMEOUT", "60"},
+                 {"IB_STREAM_BUFFER_SIZE", "500"},
+                 {"IB_STREAM_RECONNECT_ATTEMPTS", "0"},
+                 {"IB_STREAM_CONNECTION_TIMEOUT", "2"},
+                 {"IB_STREAM_LISTEN", "[::1]:9000"},
+                 {"IB_STREAM_CORS_ORIGINS", "https://a.example,http://localhost:3000"},
+                 {"IB_STREAM_API_KEY", "s3cret-key"},
+                 {"IB_STREAM_LOG_LEVEL", "debug"},
+                 {"IB_STREAM_LOG_FORMAT", "text"}});
+  ASSERT_TRUE(std::holds_alternative<http::ServerConfig>(r)) << std::get<std::string>(r);
+  const auto& c = std::get<http::ServerConfig>(r);
+  EXPECT_EQ(c.client_id, 9);
+  EXPECT_EQ(c.tws_host, "10.1.2.3");
+  EXPECT_EQ(c.tws_ports, (std::vector<std::uint16_t>{4002, 4001}));
+  EXPECT_EQ(c.max_streams, 5);
+  EXPECT_EQ(c.max_clients, 77);
+  EXPECT_EQ(c.stream_timeout, 60);
+  EXPECT_EQ(c.buffer_size, 500);
+  EXPECT_EQ(c.reconnect_attempts, 0);
+  EXPECT_EQ(c.connection_timeout, 2);
+  EXPECT_EQ(c.listen_host, "::1");
+  EXPECT_EQ(c.listen_port, 9000);
+  EXPECT_EQ(c.cors_origins,
+            (std::vector<std::string>{"https://a.example", "http://localhost:3000"}));
+  EXPECT_EQ(c.api_key, "s3cret-key");
+  EXPECT_EQ(c.log_level, "debug");
+  EXPECT_EQ(c.log_format, "text");
+}
+
+TEST(ServerConfig, FlagsWinOverEnvironment) {
+  auto r =
+      load({{"IB_STREAM_MAX_STREAMS", "5"}}, {{"--max-streams", "7"}, {"--listen", "0.0.0.0:0"}});
+  ASSERT_TRUE(std::holds_alternative<http::ServerConfig>(r));
+  EXPECT_EQ(std::get<http::ServerConfig>(r).max_streams, 7);
+  EXPECT_EQ(std::get<http::ServerConfig>(r).listen_port, 0);
+}
+
+TEST(ServerConfig, BadValuesGiveOneLineNamingTheSetting) {
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"IB_STREAM_CLIENT_ID", "-1"},           {"IB_STREAM_CLIENT_ID", "two"},
+      {"IB_STREAM_PORTS", "7497,x"},           {"IB_STREAM_PORTS", "70000"},
+      {"IB_STREAM_MAX_STREAMS", "0"},          {"IB_STREAM_MAX_CLIENTS", ""},
+      {"IB_STREAM_STREAM_TIMEOUT", "4"},       {"IB_STREAM_BUFFER_SIZE", "1.5"},
+      {"IB_STREAM_CONNECTION_TIMEOUT", "0"},   {"IB_STREAM_LISTEN", "8000"},
+      {"IB_STREAM_LISTEN", "localhost:99999"}, {"IB_STREAM_CORS_ORIGINS", "example.com"},
+      {"IB_STREAM_API_KEY", "short"},          {"IB_STREAM_LOG_LEVEL", "verbose"},
+      {"IB_STREAM_LOG_FORMAT", "xml"},         {"IB_STREAM_HOST", "a b"},
+  };
+  for (const auto& [var, value] : bad) {
+    auto r = load({{var, value}});
+    ASSERT_TRUE(std::holds_alternative<std::string>(r)) << var << "=" << value;
+    const auto& line = std::get<std::string>(r);
+    EXPECT_EQ(line.find('\n'), std::string::npos);
+    EXPECT_EQ(line.rfind(var, 0), 0u) << line;
+  }
+  auto r = load({}, {{"--max-streams", "0"}});
+  ASSERT_TRUE(std::holds_alternative<std::string>(r));
+  EXPECT_EQ(std::get<std::string>(r),
+            "--max-streams='0' is invalid: must be an integer from 1 to 10000");
+  EXPECT_NE(std::get<std::string>(load({}, {{"--bogus", "1"}})).find("--bogus"), std::string::npos);
+}
+
+TEST(ServerConfig, EmptyApiKeyMeansNoAuthentication) {
+  auto r = load({{"IB_STREAM_API_KEY", ""}});
+  ASSERT_TRUE(std::holds_alternative<http::ServerConfig>(r));
+  EXPECT_FALSE(std::get<http::ServerConfig>(r).api_key);
+}
+
+} // namespace
