@@ -8,10 +8,11 @@ packages=(
   build-essential cmake ccache pkg-config git curl
   clang clang-format clang-tidy
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libcli11-dev libspdlog-dev libfmt-dev
+  libcli11-dev libspdlog-dev libfmt-dev libvalijson-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   python3 python3-requests python3-websockets
   nodejs npm
+  chromium
 )
 
 missing=()

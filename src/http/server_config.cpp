@@ -3,6 +3,7 @@
 #include "tws/wire.hpp"
 
 #include <algorithm>
+#include <map>
 #include <sstream>
 
 namespace http {
@@ -23,6 +24,19 @@ const std::vector<SettingName> kSettings = {
     {"IB_STREAM_API_KEY", "--api-key"},
     {"IB_STREAM_LOG_LEVEL", "--log-level"},
     {"IB_STREAM_LOG_FORMAT", "--log-format"},
+};
+
+const std::vector<FlagInfo> kFlags = {
+    {"--simulate", nullptr, "start the TWS simulator in-process on a free port and use it as TWS"},
+    {"--sim-seed", "N", "market seed of the simulator (default 1)"},
+    {"--sim-rate", "EV_PER_S", "market events per second per contract (default 4)"},
+    {"--sim-admin-port", "P", "admin port of the simulator, 0 = any free (default: none)"},
+    {"--linger-ms", "MS", "keep an upstream subscription after its last client (default 5000)"},
+    {"--watchdog-silence-ms", "MS",
+     "minimum silence before a subscription is re-requested (default 30000)"},
+    {"--keepalive-seconds", "S", "SSE keep-alive comment after this much silence (default 15)"},
+    {"--drain-seconds", "S", "on SIGINT/SIGTERM, time for clients to get `complete` (default 5)"},
+    {"--backoff-max-ms", "MS", "cap of the TWS reconnect backoff (default 30000)"},
 };
 
 std::string describe(const std::string& source, const std::string& value) {
@@ -128,9 +142,45 @@ std::optional<std::string> apply(ServerConfig& c, const std::string& key, const 
   return "unknown setting " + key;
 }
 
+std::optional<std::string> apply_flag(ServerConfig& c, const std::string& flag,
+                                      const std::string& v) {
+  if (flag == "--simulate") {
+    if (!v.empty() && v != "true") return flag + " takes no value";
+    c.simulate = true;
+    return std::nullopt;
+  }
+  if (flag == "--sim-seed") {
+    const auto n = tws::parse_int(v);
+    if (v.empty() || !n || *n < 0) return describe(flag, v) + "must be a non-negative integer";
+    c.sim_seed = static_cast<std::uint64_t>(*n);
+    return std::nullopt;
+  }
+  if (flag == "--sim-rate") {
+    const auto r = tws::parse_double(v);
+    if (v.empty() || !r || !(*r >= 0.1 && *r <= 1e6))
+      return describe(flag, v) + "must be a number from 0.1 to 1000000";
+    c.sim_rate = *r;
+    return std::nullopt;
+  }
+  if (flag == "--sim-admin-port") {
+    int port = 0;
+    if (auto err = int_in(flag, v, 0, 65535, port)) return err;
+    c.sim_admin_port = static_cast<std::uint16_t>(port);
+    return std::nullopt;
+  }
+  if (flag == "--linger-ms") return int_in(flag, v, 0, 3600000, c.linger_ms);
+  if (flag == "--watchdog-silence-ms") return int_in(flag, v, 100, 3600000, c.watchdog_silence_ms);
+  if (flag == "--keepalive-seconds") return int_in(flag, v, 1, 3600, c.keepalive_seconds);
+  if (flag == "--drain-seconds") return int_in(flag, v, 0, 600, c.drain_seconds);
+  if (flag == "--backoff-max-ms") return int_in(flag, v, 100, 3600000, c.backoff_max_ms);
+  return "unknown option " + flag + " (see --help)";
+}
+
 } // namespace
 
 const std::vector<SettingName>& server_settings() { return kSettings; }
+
+const std::vector<FlagInfo>& server_flags() { return kFlags; }
 
 std::variant<ServerConfig, std::string>
 load_server_config(const EnvLookup& env,
@@ -144,10 +194,80 @@ load_server_config(const EnvLookup& env,
   for (const auto& [flag, value] : flags) {
     auto it = std::find_if(kSettings.begin(), kSettings.end(),
                            [&](const SettingName& s) { return flag == s.flag; });
-    if (it == kSettings.end()) return "unknown option " + flag;
+    if (it == kSettings.end()) {
+      if (auto err = apply_flag(c, flag, value)) return *err;
+      continue;
+    }
     if (auto err = apply(c, it->env, flag, value)) return *err;
   }
   return c;
+}
+
+std::variant<CommandLine, std::string> parse_command_line(const std::vector<std::string>& args) {
+  CommandLine out;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--help" || a == "-h") {
+      out.help = true;
+      continue;
+    }
+    if (a.rfind("--", 0) != 0 || a.size() == 2)
+      return "unexpected argument '" + a + "' (options start with --; see --help)";
+    if (const auto eq = a.find('='); eq != std::string::npos) {
+      out.flags.emplace_back(a.substr(0, eq), a.substr(eq + 1));
+      continue;
+    }
+    const bool is_switch = std::any_of(kFlags.begin(), kFlags.end(), [&](const FlagInfo& f) {
+      return f.value == nullptr && a == f.flag;
+    });
+    if (is_switch) {
+      out.flags.emplace_back(a, "");
+      continue;
+    }
+    if (i + 1 >= args.size()) return a + " needs a value (see --help)";
+    out.flags.emplace_back(a, args[++i]);
+  }
+  return out;
+}
+
+std::string server_usage() {
+  std::string out = "ib-stream-server: tick-by-tick market data from TWS / IB Gateway over HTTP "
+                    "Server-Sent Events\n\n"
+                    "usage: ib-stream-server [--simulate] [options]\n\n"
+                    "Settings (environment variable, or its flag; the flag wins):\n";
+  const std::map<std::string, std::string> defaults = {
+      {"IB_STREAM_CLIENT_ID", "2"},
+      {"IB_STREAM_HOST", "127.0.0.1"},
+      {"IB_STREAM_PORTS", "7497,7496,4002,4001"},
+      {"IB_STREAM_MAX_STREAMS", "50"},
+      {"IB_STREAM_MAX_CLIENTS", "10000"},
+      {"IB_STREAM_STREAM_TIMEOUT", "300 (seconds, 5..3600)"},
+      {"IB_STREAM_BUFFER_SIZE", "100 (ticks queued per client)"},
+      {"IB_STREAM_RECONNECT_ATTEMPTS", "3"},
+      {"IB_STREAM_CONNECTION_TIMEOUT", "5 (seconds)"},
+      {"IB_STREAM_LISTEN", "127.0.0.1:8000 (port 0 = any free)"},
+      {"IB_STREAM_CORS_ORIGINS", "* (or a comma-separated list of origins)"},
+      {"IB_STREAM_API_KEY", "unset = no authentication"},
+      {"IB_STREAM_LOG_LEVEL", "info"},
+      {"IB_STREAM_LOG_FORMAT", "json (or text)"},
+  };
+  for (const auto& s : kSettings) {
+    std::string flag = s.flag;
+    flag.resize(24, ' ');
+    std::string env = s.env;
+    env.resize(30, ' ');
+    const auto d = defaults.find(s.env);
+    out += "  " + flag + env + (d == defaults.end() ? "" : "default " + d->second) + "\n";
+  }
+  out += "\nOther options:\n";
+  for (const auto& f : kFlags) {
+    std::string flag = std::string(f.flag) + (f.value ? std::string(" ") + f.value : "");
+    if (flag.size() < 24) flag.resize(24, ' ');
+    else flag += ' ';
+    out += "  " + flag + f.help + "\n";
+  }
+  out += "  --help                  this text\n";
+  return out;
 }
 
 } // namespace http

@@ -30,6 +30,17 @@ struct ServerConfig {
   std::optional<std::string> api_key;
   std::string log_level = "info";  // trace, debug, info, warn, error, off
   std::string log_format = "json"; // json, text
+
+  // Flags without an environment variable (server_flags()).
+  bool simulate = false;                       // in-process simulator as the only TWS
+  std::uint64_t sim_seed = 1;                  // its market seed
+  double sim_rate = 4.0;                       // its market events per second
+  std::optional<std::uint16_t> sim_admin_port; // its admin port (0 = any free)
+  int linger_ms = 5000;                        // upstream kept after its last client leaves
+  int watchdog_silence_ms = 30000;             // minimum silence before a subscription is stale
+  int keepalive_seconds = 15;                  // SSE `: keepalive` after this much silence
+  int drain_seconds = 5;                       // shutdown: time for clients to get `complete`
+  int backoff_max_ms = 30000;                  // TWS reconnect backoff cap
 };
 
 /// One setting: its environment variable and flag.
@@ -51,5 +62,26 @@ load_server_config(const EnvLookup& env,
 
 /// The table of settings, in api.md order (for --help and the docs).
 const std::vector<SettingName>& server_settings();
+
+/// A flag without an environment variable; `value` is empty for switches.
+struct FlagInfo {
+  const char* flag;
+  const char* value; // e.g. "N"; nullptr for a switch such as --simulate
+  const char* help;
+};
+/// The flags that are not settings of api.md §6 (--simulate, --linger-ms...).
+const std::vector<FlagInfo>& server_flags();
+
+/// argv (without the program name) split into flag/value pairs for
+/// load_server_config: "--flag value", "--flag=value", switches as
+/// ("--simulate", ""). `help` is set by --help / -h.
+struct CommandLine {
+  std::vector<std::pair<std::string, std::string>> flags;
+  bool help = false;
+};
+std::variant<CommandLine, std::string> parse_command_line(const std::vector<std::string>& args);
+
+/// The --help text: every flag with its environment variable and default.
+std::string server_usage();
 
 } // namespace http

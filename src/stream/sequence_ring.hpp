@@ -15,7 +15,11 @@ namespace stream {
 
 template <class T> class SequenceRing {
 public:
-  explicit SequenceRing(std::size_t capacity) : capacity_(capacity == 0 ? 1 : capacity) {}
+  /// `start_after`: the first item gets number start_after + 1 (a
+  /// subscription re-created for the same stream keeps counting, so a
+  /// client's Last-Event-ID never points into a different run).
+  explicit SequenceRing(std::size_t capacity, std::uint64_t start_after = 0)
+      : capacity_(capacity == 0 ? 1 : capacity), last_seq_(start_after) {}
 
   /// Stores `item` under the next sequence number and returns that number.
   std::uint64_t push(T item) {

@@ -1,5 +1,7 @@
 #include "stream/tick_json.hpp"
 
+#include "stream/json_text.hpp"
+
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -50,30 +52,7 @@ std::string iso_now() {
   return format_iso_ms(duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
 }
 
-void append_json_string(std::string& out, std::string_view s) {
-  out.push_back('"');
-  for (char ch : s) {
-    const auto u = static_cast<unsigned char>(ch);
-    switch (ch) {
-    case '"': out += "\\\""; break;
-    case '\\': out += "\\\\"; break;
-    case '\n': out += "\\n"; break;
-    case '\r': out += "\\r"; break;
-    case '\t': out += "\\t"; break;
-    default:
-      // TWS sends ASCII (non-ASCII arrives \u-escaped from server 153 on);
-      // escape any other byte so the output is always valid JSON.
-      if (u < 0x20 || u >= 0x80) {
-        char buf[8];
-        std::snprintf(buf, sizeof buf, "\\u%04x", u);
-        out += buf;
-      } else {
-        out.push_back(ch);
-      }
-    }
-  }
-  out.push_back('"');
-}
+void append_json_string(std::string& out, std::string_view s) { append_json_utf8(out, s); }
 
 void append_json_number(std::string& out, double v) {
   if (!std::isfinite(v)) {

@@ -19,7 +19,8 @@ std::string format_iso_ms(std::int64_t unix_ms);
 /// Now, as format_iso_ms.
 std::string iso_now();
 
-/// Appends `s` as a JSON string literal (quotes and escapes included).
+/// Appends `s` as a JSON string literal (quotes and escapes included);
+/// valid UTF-8 is kept, invalid bytes become U+FFFD (see json_text.hpp).
 void append_json_string(std::string& out, std::string_view s);
 /// Appends a JSON number (shortest round-trip) or `null` for non-finite.
 void append_json_number(std::string& out, double v);

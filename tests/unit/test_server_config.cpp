@@ -116,4 +116,78 @@ TEST(ServerConfig, EmptyApiKeyMeansNoAuthentication) {
   EXPECT_FALSE(std::get<http::ServerConfig>(r).api_key);
 }
 
+TEST(ServerConfig, ServerFlagsDefaultsAndValues) {
+  auto d = load({});
+  ASSERT_TRUE(std::holds_alternative<http::ServerConfig>(d));
+  const auto& c0 = std::get<http::ServerConfig>(d);
+  EXPECT_FALSE(c0.simulate);
+  EXPECT_EQ(c0.sim_seed, 1u);
+  EXPECT_EQ(c0.sim_rate, 4.0);
+  EXPECT_FALSE(c0.sim_admin_port);
+  EXPECT_EQ(c0.linger_ms, 5000);
+  EXPECT_EQ(c0.watchdog_silence_ms, 30000);
+  EXPECT_EQ(c0.keepalive_seconds, 15);
+  EXPECT_EQ(c0.drain_seconds, 5);
+  EXPECT_EQ(c0.backoff_max_ms, 30000);
+
+  auto r = load({}, {{"--simulate", ""},
+                     {"--sim-seed", "42"},
+                     {"--sim-rate", "50.5"},
+                     {"--sim-admin-port", "0"},
+                     {"--linger-ms", "0"},
+                     {"--watchdog-silence-ms", "2000"},
+                     {"--keepalive-seconds", "1"},
+                     {"--drain-seconds", "0"},
+                     {"--backoff-max-ms", "1000"}});
+  ASSERT_TRUE(std::holds_alternative<http::ServerConfig>(r)) << std::get<std::string>(r);
+  const auto& c = std::get<http::ServerConfig>(r);
+  EXPECT_TRUE(c.simulate);
+  EXPECT_EQ(c.sim_seed, 42u);
+  EXPECT_EQ(c.sim_rate, 50.5);
+  EXPECT_EQ(c.sim_admin_port, 0);
+  EXPECT_EQ(c.linger_ms, 0);
+  EXPECT_EQ(c.watchdog_silence_ms, 2000);
+  EXPECT_EQ(c.keepalive_seconds, 1);
+  EXPECT_EQ(c.drain_seconds, 0);
+  EXPECT_EQ(c.backoff_max_ms, 1000);
+}
+
+TEST(ServerConfig, BadServerFlagsGiveOneLine) {
+  const Flags bad = {
+      {"--simulate", "yes"},         {"--sim-seed", "-1"},       {"--sim-rate", "0"},
+      {"--sim-admin-port", "70000"}, {"--linger-ms", "x"},       {"--watchdog-silence-ms", "5"},
+      {"--keepalive-seconds", "0"},  {"--drain-seconds", "601"}, {"--backoff-max-ms", ""}};
+  for (const auto& f : bad) {
+    auto r = load({}, {f});
+    ASSERT_TRUE(std::holds_alternative<std::string>(r)) << f.first << "=" << f.second;
+    const auto& line = std::get<std::string>(r);
+    EXPECT_EQ(line.find('\n'), std::string::npos);
+    EXPECT_EQ(line.rfind(f.first, 0), 0u) << line;
+  }
+  EXPECT_EQ(std::get<std::string>(load({}, {{"--keepalive-seconds", "0"}})),
+            "--keepalive-seconds='0' is invalid: must be an integer from 1 to 3600");
+}
+
+TEST(ServerConfig, CommandLineIsSplitIntoFlags) {
+  auto r = http::parse_command_line(
+      {"--simulate", "--listen", "127.0.0.1:0", "--sim-seed=7", "--max-streams", "3"});
+  ASSERT_TRUE(std::holds_alternative<http::CommandLine>(r)) << std::get<std::string>(r);
+  const auto& cl = std::get<http::CommandLine>(r);
+  EXPECT_FALSE(cl.help);
+  EXPECT_EQ(cl.flags, (Flags{{"--simulate", ""},
+                             {"--listen", "127.0.0.1:0"},
+                             {"--sim-seed", "7"},
+                             {"--max-streams", "3"}}));
+  auto c = load({}, cl.flags);
+  ASSERT_TRUE(std::holds_alternative<http::ServerConfig>(c));
+  EXPECT_TRUE(std::get<http::ServerConfig>(c).simulate);
+  EXPECT_EQ(std::get<http::ServerConfig>(c).listen_port, 0);
+
+  EXPECT_TRUE(std::get<http::CommandLine>(http::parse_command_line({"--help"})).help);
+  EXPECT_TRUE(std::holds_alternative<std::string>(http::parse_command_line({"--listen"})));
+  EXPECT_TRUE(std::holds_alternative<std::string>(http::parse_command_line({"8000"})));
+  EXPECT_NE(http::server_usage().find("IB_STREAM_API_KEY"), std::string::npos);
+  EXPECT_NE(http::server_usage().find("--drain-seconds"), std::string::npos);
+}
+
 } // namespace

@@ -79,7 +79,15 @@ TEST(JsonString, PlainAndEscaped) {
   EXPECT_EQ(string_json("l1\nl2\r\t"), R"("l1\nl2\r\t")");
   EXPECT_EQ(string_json("\x01\x1f"), R"("\u0001\u001f")");
   EXPECT_EQ(string_json("nul\0x"s), R"("nul\u0000x")");
-  EXPECT_EQ(string_json("/ ~\x7f"), "\"/ ~\x7f\"");
+  EXPECT_EQ(string_json("/ ~\x7f"), R"("/ ~\u007f")");
+}
+
+TEST(JsonString, KeepsUtf8AndReplacesInvalidBytes) {
+  EXPECT_EQ(string_json("Soci\xc3\xa9t\xc3\xa9"), "\"Soci\xc3\xa9t\xc3\xa9\"");
+  EXPECT_EQ(string_json("a\xff"
+                        "b"),
+            R"("a\ufffdb")");
+  EXPECT_EQ(string_json("\xc3"), R"("\ufffd")"); // truncated sequence
 }
 
 TEST(JsonString, AppendsToExistingText) {

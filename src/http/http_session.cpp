@@ -1,0 +1,254 @@
+#include "http/http_session.hpp"
+
+#include "http/api_key_auth.hpp"
+#include "http/endpoint_json.hpp"
+#include "http/response.hpp"
+#include "http/router.hpp"
+#include "http/server_log.hpp"
+#include "http/sse_session.hpp"
+#include "http/stream_params.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <spdlog/spdlog.h>
+
+#include <optional>
+
+namespace http {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// Requests have no meaningful body: anything bigger is a mistake or abuse.
+constexpr std::uint64_t kBodyLimit = 64 * 1024;
+constexpr std::uint32_t kHeaderLimit = 16 * 1024;
+/// Time to receive a whole request, and to keep an idle connection.
+constexpr auto kReadTimeout = 30s;
+constexpr auto kWriteTimeout = 30s;
+
+class HttpSession : public std::enable_shared_from_this<HttpSession> {
+public:
+  HttpSession(asio::ip::tcp::socket socket, std::shared_ptr<ServerState> state)
+      : stream_(std::move(socket)), state_(std::move(state)) {
+    boost::system::error_code ec;
+    const auto ep = stream_.socket().remote_endpoint(ec);
+    if (!ec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
+  }
+
+  void run() {
+    asio::post(stream_.get_executor(), [self = shared_from_this()] { self->do_read(); });
+  }
+
+private:
+  void do_read() {
+    parser_.emplace();
+    parser_->body_limit(kBodyLimit);
+    parser_->header_limit(kHeaderLimit);
+    stream_.expires_after(kReadTimeout);
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                        self->on_read(ec);
+                      });
+  }
+
+  void on_read(boost::system::error_code ec) {
+    if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
+        ec == asio::error::connection_reset || ec == asio::error::operation_aborted)
+      return close();
+    received_ = std::chrono::steady_clock::now();
+    if (ec) {
+      // Malformed or oversized: answer once, then close.
+      method_ = "-";
+      path_ = "-";
+      query_.clear();
+      origin_.reset();
+      const bool too_big = ec == bhttp::error::body_limit || ec == bhttp::error::header_limit;
+      respond(error_response(too_big ? 413 : 400, "INVALID_REQUEST",
+                             too_big ? "Request too large" : "Malformed HTTP request",
+                             ec.message()),
+              false);
+      return;
+    }
+    handle(parser_->release());
+  }
+
+  void handle(bhttp::request<bhttp::string_body> req) {
+    method_ = std::string(req.method_string());
+    origin_.reset();
+    if (auto it = req.find(bhttp::field::origin); it != req.end())
+      origin_ = std::string(it->value());
+    keep_alive_ = req.keep_alive();
+    const std::string_view target(req.target().data(), req.target().size());
+    Route route = route_request(method_, target);
+    path_ = route.path;
+    query_ = redact_api_key("?" + route.query).substr(1);
+
+    if (route.endpoint == Endpoint::preflight) {
+      Response r{204, {}, {}, state_->cors.preflight_headers()};
+      r.headers.emplace_back("Allow", route.allow);
+      return respond(std::move(r));
+    }
+
+    // Without the key nothing is revealed, not even which paths exist;
+    // health and readiness stay open for load balancers.
+    if (route.endpoint != Endpoint::health && route.endpoint != Endpoint::ready) {
+      std::optional<std::string_view> auth;
+      if (auto it = req.find(bhttp::field::authorization); it != req.end())
+        auth = std::string_view(it->value().data(), it->value().size());
+      if (!api_key_accepted(state_->config.api_key, auth, route.query)) {
+        Response r =
+            error_response(401, "AUTH_REQUIRED", "Missing or wrong API key",
+                           "Send 'Authorization: Bearer <key>' or the api_key query parameter");
+        r.headers.emplace_back("WWW-Authenticate", "Bearer");
+        return respond(std::move(r));
+      }
+    }
+
+    switch (route.endpoint) {
+    case Endpoint::bad_target:
+      return respond(error_response(400, "INVALID_REQUEST", "Malformed request target",
+                                    "Use an origin-form path such as /stream/265598"));
+    case Endpoint::not_found:
+      return respond(error_response(404, "NOT_FOUND", "No endpoint at " + route.path,
+                                    "GET / lists the endpoints"));
+    case Endpoint::root: return respond(ok(root_json(state_->config)));
+    case Endpoint::stream_info: return respond(ok(stream_info_json(state_->config)));
+    case Endpoint::ws_stats: return respond(ok(ws_stats_json()));
+    case Endpoint::health:
+      return with_snapshot([this](const stream::HubSnapshot& s) {
+        const auto up =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - state_->started);
+        respond(ok(health_json(s, state_->config, up.count())));
+      });
+    case Endpoint::ready:
+      return with_snapshot([this](const stream::HubSnapshot& s) {
+        bool ready = false;
+        std::string body = ready_json(s, state_->draining, ready);
+        respond(Response{ready ? 200 : 503, std::move(body), "application/json", {}});
+      });
+    case Endpoint::stream_active:
+      return with_snapshot([this](const stream::HubSnapshot& s) { respond(ok(active_json(s))); });
+    case Endpoint::stop_contract: {
+      const auto con_id = parse_contract_id(route.contract_segment);
+      if (!con_id)
+        return respond(error_response(400, "INVALID_PARAMETER",
+                                      "Invalid contract_id '" + route.contract_segment +
+                                          "': must be a positive integer up to 2147483647",
+                                      ""));
+      return stop(con_id);
+    }
+    case Endpoint::stop_all: return stop(std::nullopt);
+    case Endpoint::bad_method: {
+      Response r = error_response(405, "METHOD_NOT_ALLOWED",
+                                  "Method " + method_ + " is not allowed on " + route.path,
+                                  "Allowed: " + route.allow);
+      r.headers.emplace_back("Allow", route.allow);
+      return respond(std::move(r));
+    }
+    case Endpoint::stream: return start_stream(req, route);
+    default: return respond(error_response(500, "INTERNAL_ERROR", "Unrouted request", ""));
+    }
+  }
+
+  static Response ok(std::string body) {
+    return Response{200, std::move(body), "application/json", {}};
+  }
+
+  /// Runs `then` on our strand with a fresh Hub snapshot.
+  template <class F> void with_snapshot(F then) {
+    state_->hub->snapshot([self = shared_from_this(), then](stream::HubSnapshot s) mutable {
+      asio::post(self->stream_.get_executor(),
+                 [self, then = std::move(then), s = std::move(s)]() mutable { then(s); });
+    });
+  }
+
+  void stop(std::optional<int> con_id) {
+    state_->hub->stop(con_id, [self = shared_from_this(),
+                               con_id](std::vector<stream::StoppedStream> stopped) mutable {
+      asio::post(self->stream_.get_executor(), [self, con_id, stopped = std::move(stopped)] {
+        if (con_id && stopped.empty())
+          return self->respond(error_response(
+              404, "NOT_FOUND", "No active stream for contract " + std::to_string(*con_id),
+              "GET /stream/active lists the active streams"));
+        self->respond(ok(stopped_json(stopped, con_id)));
+      });
+    });
+  }
+
+  void start_stream(const bhttp::request<bhttp::string_body>& req, const Route& route) {
+    std::optional<std::string_view> last_event_id;
+    if (auto it = req.find("Last-Event-ID"); it != req.end())
+      last_event_id = std::string_view(it->value().data(), it->value().size());
+    auto parsed = parse_stream_request(route.contract_segment, route.tick_type, route.query,
+                                       state_->config.stream_timeout, last_event_id);
+    if (auto* err = std::get_if<ApiError>(&parsed))
+      return respond(error_response(err->status, err->code, err->message, err->details));
+    SseSession::Request sse{
+        std::get<StreamRequest>(parsed), origin_, remote_, method_, path_, query_, received_};
+    // The SSE session owns the socket from here; this session ends.
+    std::make_shared<SseSession>(std::move(stream_), state_, std::move(sse))->start();
+  }
+
+  void respond(Response r, bool keep_alive = true) {
+    auto cors = state_->cors.headers(origin_);
+    r.headers.insert(r.headers.begin(), cors.begin(), cors.end());
+    keep_alive = keep_alive && keep_alive_;
+    std::string_view note;
+    if (r.status >= 400) note = error_code_of(r.body);
+    log_access(
+        {method_, path_, query_, r.status,
+         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - received_)
+             .count(),
+         remote_, note});
+    out_ = serialize_response(r, keep_alive);
+    stream_.expires_after(kWriteTimeout);
+    asio::async_write(
+        stream_, asio::buffer(out_),
+        [self = shared_from_this(), keep_alive](boost::system::error_code ec, std::size_t) {
+          if (ec || !keep_alive) return self->close();
+          self->do_read();
+        });
+  }
+
+  /// The `code` of an error body, for the access log.
+  static std::string_view error_code_of(std::string_view body) {
+    constexpr std::string_view kKey = "{\"error\":{\"code\":\"";
+    if (body.rfind(kKey, 0) != 0) return {};
+    const auto end = body.find('"', kKey.size());
+    return end == std::string_view::npos ? std::string_view{}
+                                         : body.substr(kKey.size(), end - kKey.size());
+  }
+
+  void close() {
+    boost::system::error_code ignored;
+    stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::shared_ptr<ServerState> state_;
+  std::string remote_ = "-";
+  std::string out_;
+  // The request being answered.
+  std::chrono::steady_clock::time_point received_;
+  std::string method_, path_, query_;
+  std::optional<std::string> origin_;
+  bool keep_alive_ = true;
+};
+
+} // namespace
+
+void start_http_session(asio::ip::tcp::socket socket, std::shared_ptr<ServerState> state) {
+  std::make_shared<HttpSession>(std::move(socket), std::move(state))->run();
+}
+
+} // namespace http

@@ -1,0 +1,42 @@
+// Routing of ib-stream-server's HTTP requests (api.md §2): which endpoint a
+// method and target name, with literal paths (/stream/info, /stream/active,
+// /stream/all) taking precedence over /stream/{contract_id}.
+//
+// Pure functions; thread-safe.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace http {
+
+enum class Endpoint {
+  root,          // GET /
+  health,        // GET /health
+  ready,         // GET /ready
+  stream_info,   // GET /stream/info
+  stream_active, // GET /stream/active
+  stream,        // GET /stream/{contract_id}[/{tick_type}]
+  stop_contract, // DELETE /stream/{contract_id}
+  stop_all,      // DELETE /stream/all
+  ws_stats,      // GET /ws/stats
+  preflight,     // OPTIONS on any known path
+  not_found,     // no such path: 404 NOT_FOUND
+  bad_method,    // known path, other method: 405 with `allow`
+  bad_target,    // not an origin-form target: 400
+};
+
+struct Route {
+  Endpoint endpoint = Endpoint::not_found;
+  std::string path;                     // percent-decoded path, for logs and errors
+  std::string query;                    // raw query string, without '?'
+  std::string contract_segment;         // {contract_id}, percent-decoded
+  std::optional<std::string> tick_type; // {tick_type}, percent-decoded
+  std::string allow;                    // the path's methods (the 405 Allow header)
+};
+
+/// `method` as sent ("GET"); `target` the request target ("/stream/1?x=y").
+Route route_request(std::string_view method, std::string_view target);
+
+} // namespace http

@@ -1,0 +1,123 @@
+#include "http/server.hpp"
+
+#include "http/listener.hpp"
+#include "http/server_state.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+
+#include <algorithm>
+#include <csignal>
+#include <iostream>
+#include <thread>
+
+namespace http {
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+stream::HubConfig hub_config(const ServerConfig& c) {
+  stream::HubConfig h;
+  h.tws.host = c.tws_host;
+  h.tws.ports = c.tws_ports;
+  h.tws.client_id = c.client_id;
+  h.tws.connect_timeout = std::chrono::seconds(c.connection_timeout);
+  h.connect_wait = std::chrono::seconds(c.connection_timeout);
+  h.max_streams = static_cast<std::size_t>(c.max_streams);
+  h.max_clients = static_cast<std::size_t>(c.max_clients);
+  h.reconnect_attempts = c.reconnect_attempts;
+  h.linger = std::chrono::milliseconds(c.linger_ms);
+  h.watchdog_min_silence = std::chrono::milliseconds(c.watchdog_silence_ms);
+  h.backoff_max = std::chrono::milliseconds(c.backoff_max_ms);
+  h.backoff_initial = std::min(h.backoff_initial, h.backoff_max);
+  return h;
+}
+
+namespace {
+
+/// Polls until the Hub has shut down and every SSE session has flushed and
+/// closed, or the deadline passed.
+void drain(std::shared_ptr<asio::steady_timer> timer, std::shared_ptr<ServerState> state,
+           std::shared_ptr<std::atomic<bool>> hub_done,
+           std::chrono::steady_clock::time_point deadline, std::function<void()> done) {
+  const bool drained = *hub_done && state->open_streams == 0;
+  if (drained || std::chrono::steady_clock::now() >= deadline) {
+    if (!drained)
+      spdlog::warn("drain time over ({} streams still open, hub {}): closing",
+                   state->open_streams.load(), *hub_done ? "down" : "not down");
+    done();
+    return;
+  }
+  timer->expires_after(20ms);
+  timer->async_wait([timer, state, hub_done, deadline, done](boost::system::error_code) {
+    drain(timer, state, hub_done, deadline, done);
+  });
+}
+
+} // namespace
+
+Server::Server(ServerConfig config) : config_(std::move(config)) {}
+
+int Server::run(const std::function<void(std::uint16_t)>& listening) {
+  const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  asio::io_context ioc(static_cast<int>(threads));
+  // Before anything is announced: a signal right after the listening line
+  // must already mean a graceful shutdown.
+  asio::signal_set signals(ioc, SIGINT, SIGTERM);
+
+  auto hub = stream::Hub::create(ioc.get_executor(), hub_config(config_));
+  auto state = std::make_shared<ServerState>(config_, hub);
+  auto listener = std::make_shared<Listener>(ioc, state);
+  try {
+    asio::ip::tcp::resolver resolver(ioc);
+    const auto results = resolver.resolve(config_.listen_host, std::to_string(config_.listen_port),
+                                          asio::ip::tcp::resolver::passive |
+                                              asio::ip::tcp::resolver::numeric_service);
+    listener->start(results.begin()->endpoint());
+  } catch (const boost::system::system_error& e) {
+    std::cerr << "ib-stream-server: cannot listen on " << config_.listen_host << ":"
+              << config_.listen_port << ": " << e.code().message() << "\n";
+    return 1;
+  }
+  hub->start();
+  spdlog::info("listening on {}:{}; TWS {} ports {}; {} threads", config_.listen_host,
+               listener->port(), config_.tws_host, fmt::join(config_.tws_ports, ","), threads);
+  listening(listener->port());
+
+  auto drain_timer = std::make_shared<asio::steady_timer>(ioc);
+  std::function<void(boost::system::error_code, int)> on_signal;
+  on_signal = [&](boost::system::error_code ec, int sig) {
+    if (ec) return;
+    if (state->draining.exchange(true)) {
+      spdlog::warn("signal {} again: stopping now", sig);
+      ioc.stop();
+      return;
+    }
+    signals.async_wait(on_signal); // a second signal forces the exit
+    spdlog::info("signal {}: shutting down (drain up to {} s)", sig, config_.drain_seconds);
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::seconds(config_.drain_seconds);
+    auto hub_done = std::make_shared<std::atomic<bool>>(false);
+    // Every client is told `shutdown` by the Hub; the drain waits for them.
+    hub->shutdown([hub_done] { *hub_done = true; });
+    drain(drain_timer, state, hub_done, deadline, [&] {
+      listener->stop();
+      spdlog::info("shutdown complete");
+      ioc.stop();
+    });
+  };
+  signals.async_wait(on_signal);
+
+  std::vector<std::thread> pool;
+  for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&] { ioc.run(); });
+  ioc.run();
+  for (auto& t : pool) t.join();
+  return 0;
+}
+
+} // namespace http

@@ -1,0 +1,228 @@
+// stream::Hub: one upstream TWS tick-by-tick subscription per (contract,
+// tick type), shared by every client stream of that pair whatever the
+// transport (design.md "One path for a tick", api.md §4). The Hub owns the
+// TWS connection (tws::Client): it connects at start, reconnects with capped
+// exponential backoff and jitter, resubscribes after a reconnect, after
+// 1101/1102 and after a market-data farm flap, and runs a watchdog that
+// re-requests a subscription gone silent.
+//
+// Each tick is serialized once (the SSE frame, with its sequence id) into a
+// shared immutable buffer and handed to every Subscriber.
+//
+// Thread-safety: every public member function may be called from any
+// thread; it posts to the Hub's strand. Completion handlers and Subscriber
+// callbacks run on the Hub's strand: they must not block and must post to
+// their own strand for any real work. The Hub never does socket I/O for
+// clients.
+#pragma once
+
+#include "stream/frame_queue.hpp"
+#include "stream/sse_events.hpp"
+#include "tws/client.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace stream {
+
+/// One tick as every client receives it; immutable and shared.
+struct TickEvent {
+  std::uint64_t seq = 0; // the subscription's sequence number (SSE `id:`)
+  int con_id = 0;
+  tws::TickType tick_type = tws::TickType::last;
+  std::string data_json; // api.md §1 `data` object
+  std::string iso_time;  // server send time, ISO-8601 UTC ms `Z`
+  Frame sse;             // "id: <seq>\ndata: {tick event}\n\n"
+};
+using TickEventPtr = std::shared_ptr<const TickEvent>;
+
+/// A non-tick event for the clients of one subscription.
+struct Notice {
+  enum class Kind { info, error };
+  Kind kind = Kind::info;
+  /// info: "reconnected", "stale", "resumed", "ticks_lost", ...;
+  /// error: api.md code, e.g. TWS_DISCONNECTED, TWS_ERROR_10197.
+  std::string code;
+  std::string message; // human readable, names the contract
+  std::string details;
+};
+
+/// Why the Hub ends a client stream.
+enum class EndReason {
+  stopped,  // DELETE /stream/{id} or /stream/all -> `complete` "stopped"
+  shutdown, // server shutdown -> `complete` "shutdown"
+  failed,   // the upstream subscription failed (TWS error): `error`, then end
+};
+
+/// Counters of one client stream, written by its session, read by snapshots.
+struct ClientCounters {
+  std::atomic<std::uint64_t> ticks_sent{0};
+  std::atomic<std::uint64_t> dropped{0};
+};
+
+/// A client stream as the Hub sees it. Implemented by the transports
+/// (SSE session, WebSocket subscription). Callbacks run on the Hub's strand
+/// and must only post to the client's own strand.
+class Subscriber {
+public:
+  virtual ~Subscriber() = default;
+  virtual void deliver(const TickEventPtr& tick) = 0;
+  virtual void notify(const Notice& notice) = 0;
+  /// The Hub ends this stream; after this no callback runs for it and the
+  /// Hub has already forgotten it (no close() needed, harmless if called).
+  /// `why` is set for EndReason::failed.
+  virtual void end(EndReason reason, const std::optional<Notice>& why) = 0;
+};
+
+/// An error answered before a stream starts (api.md §2 error table).
+struct OpenError {
+  int status = 500;      // 404, 429, 503, 500
+  std::string code;      // CONTRACT_NOT_FOUND, RATE_LIMIT_EXCEEDED, ...
+  std::string message;   // what happened, naming the contract
+  std::string details;   // what to do
+  int retry_after_s = 0; // for 429 / 503: the Retry-After header, 0 = none
+};
+
+struct OpenRequest {
+  int con_id = 0;
+  tws::TickType tick_type = tws::TickType::last;
+  std::optional<std::uint64_t> last_event_id; // resume point (Last-Event-ID)
+  std::string transport = "sse";              // for /stream/active
+  std::string remote;                         // client address, for /stream/active
+  std::optional<int> limit;
+  int timeout_seconds = 300;
+};
+
+struct OpenResult {
+  std::optional<OpenError> error; // set: nothing was opened
+  std::uint64_t stream_id = 0;    // this client stream (for close())
+  ContractInfo contract;
+  std::string stream_key; // "265598:BidAsk", the `stream_id` of the info event
+  /// Resume (last_event_id given): ticks after it still held, oldest first...
+  std::vector<TickEventPtr> replay;
+  /// ...how many after it are no longer held (an `info` should say so)...
+  std::uint64_t lost = 0;
+  /// ...or the id is not one this subscription numbered (e.g. the server
+  /// restarted): live only.
+  bool resume_unknown = false;
+  std::shared_ptr<ClientCounters> counters;
+};
+
+/// What /health, /ready and /stream/active report.
+struct HubSnapshot {
+  struct Tws {
+    bool connected = false;
+    std::string host;
+    std::uint16_t port = 0;
+    int client_id = 0;
+    int server_version = 0;
+    std::string connected_since; // ISO-8601, empty when not connected
+    std::uint64_t reconnects = 0;
+    std::string last_error; // why the last connect attempt / session failed
+  } tws;
+  struct Upstream {
+    int con_id = 0;
+    std::string tick_type; // tws::to_string: "Last", "AllLast", "BidAsk", "MidPoint"
+    std::string started;   // ISO-8601
+    std::uint64_t ticks = 0;
+    double rate = 0.0; // ticks/s over the last minute (or since start)
+    std::size_t clients = 0;
+    int req_id = 0;    // current TWS request id (0 while disconnected)
+    std::string state; // "live", "stale", "disconnected", "lingering"
+  };
+  struct ClientInfo {
+    std::uint64_t id = 0;
+    std::string transport;
+    std::string remote;
+    int con_id = 0;
+    std::string tick_type;
+    std::optional<int> limit;
+    int timeout_seconds = 0;
+    std::uint64_t ticks_sent = 0;
+    std::uint64_t dropped = 0;
+    std::string started;
+  };
+  std::vector<Upstream> upstreams;
+  std::vector<ClientInfo> clients;
+  std::size_t max_streams = 0;
+  std::size_t max_clients = 0;
+  std::uint64_t total_ticks = 0; // received from TWS since start
+  bool shutting_down = false;
+};
+
+/// What DELETE /stream/... stopped.
+struct StoppedStream {
+  int con_id = 0;
+  std::string tick_type;
+  std::size_t clients = 0;
+};
+
+struct HubConfig {
+  tws::ClientConfig tws;
+  std::size_t max_streams = 50;
+  std::size_t max_clients = 10000;
+  std::size_t ring_capacity = 1000; // ticks kept per subscription for resume
+  int reconnect_attempts = 3;       // quick attempts, then capped backoff
+  std::chrono::milliseconds backoff_initial{500};
+  std::chrono::milliseconds backoff_max{30000};
+  /// A request that finds TWS down waits this long for it (then 503).
+  std::chrono::milliseconds connect_wait{5000};
+  /// Upstream kept this long after its last client leaves.
+  std::chrono::milliseconds linger{5000};
+  /// Watchdog: a subscription is stale after max(min_silence, factor x its
+  /// mean tick interval) without a tick.
+  std::chrono::milliseconds watchdog_min_silence{30000};
+  double watchdog_factor = 20.0;
+  /// IB: no more than one identical request per instrument per 15 s.
+  std::chrono::milliseconds same_request_spacing{15000};
+  /// TWS refused the subscription (10190): Retry-After for the 429.
+  int retry_after_s = 5;
+};
+
+class Hub : public std::enable_shared_from_this<Hub> {
+public:
+  using Executor = boost::asio::any_io_executor;
+
+  /// `ex` should be an io_context executor; the Hub makes its own strand.
+  static std::shared_ptr<Hub> create(Executor ex, HubConfig config);
+  ~Hub();
+
+  /// Connects to TWS (and keeps reconnecting); starts the watchdog.
+  void start();
+
+  /// Opens a client stream: waits for TWS (up to connect_wait), resolves
+  /// the contract (cached), joins or creates the upstream subscription,
+  /// checks limits. `done` runs on the Hub's strand exactly once; on
+  /// success `sub` receives ticks from then on (after `replay`).
+  void open(OpenRequest request, std::shared_ptr<Subscriber> sub,
+            std::function<void(OpenResult)> done);
+
+  /// The client stream is over (limit, timeout, client gone, slow). Its
+  /// subscription lingers, then is cancelled, when it was the last client.
+  void close(std::uint64_t stream_id);
+
+  /// Ends every client stream of `con_id` (all when nullopt) with
+  /// EndReason::stopped and cancels their upstream subscriptions.
+  void stop(std::optional<int> con_id, std::function<void(std::vector<StoppedStream>)> done);
+
+  void snapshot(std::function<void(HubSnapshot)> done);
+
+  /// Ends every client with EndReason::shutdown, refuses new streams,
+  /// cancels upstream, disconnects from TWS; then `done`.
+  void shutdown(std::function<void()> done);
+
+private:
+  struct Impl;
+  explicit Hub(std::shared_ptr<Impl> impl);
+  std::shared_ptr<Impl> impl_;
+};
+
+} // namespace stream

@@ -1,0 +1,175 @@
+// Internals of stream::Hub, shared by hub.cpp (client side: open, close,
+// stop, snapshot) and hub_upstream.cpp (TWS side: connection lifecycle,
+// subscriptions, watchdog). Everything here lives on the Hub's strand.
+#pragma once
+
+#include "stream/hub.hpp"
+#include "stream/sequence_ring.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <algorithm>
+#include <array>
+#include <deque>
+#include <map>
+#include <random>
+#include <set>
+#include <utility>
+
+namespace stream {
+
+using Clock = std::chrono::steady_clock;
+using StreamKeyPair = std::pair<int, tws::TickType>;
+
+/// An open() waiting for something (TWS to connect, contract details, the
+/// upstream subscription to be confirmed).
+struct PendingOpen {
+  OpenRequest request;
+  std::shared_ptr<Subscriber> sub;
+  std::function<void(OpenResult)> done;
+};
+
+/// Ticks per second over the last minute, in one-second buckets.
+class RateMeter {
+public:
+  void add(std::int64_t second) {
+    auto& b = buckets_[static_cast<std::size_t>(second % 60)];
+    if (b.first != second) b = {second, 0};
+    ++b.second;
+  }
+  double per_second(std::int64_t now_second, std::int64_t started_second) const {
+    std::uint64_t n = 0;
+    for (const auto& [s, c] : buckets_)
+      if (s > now_second - 60 && s <= now_second) n += c;
+    const auto span = std::clamp<std::int64_t>(now_second - started_second, 1, 60);
+    return static_cast<double>(n) / static_cast<double>(span);
+  }
+
+private:
+  std::array<std::pair<std::int64_t, std::uint64_t>, 60> buckets_{};
+};
+
+/// One upstream tick-by-tick subscription and its clients.
+struct Subscription {
+  enum class State { pending, live, stale, disconnected, lingering };
+
+  Subscription(StreamKeyPair k, tws::ContractDetails d, std::size_t ring_capacity,
+               std::uint64_t seq_base)
+      : key(k), details(std::move(d)), contract(ContractInfo::from(details)),
+        ring(ring_capacity, seq_base), created_seq(seq_base) {}
+
+  StreamKeyPair key;
+  tws::ContractDetails details;
+  ContractInfo contract;
+  SequenceRing<TickEventPtr> ring;
+  /// Sequence number before this subscription's first tick: clients that
+  /// waited for its confirmation also get ticks that raced ahead of it.
+  std::uint64_t created_seq = 0;
+  State state = State::pending;
+  int req_id = 0;          // current TWS request (0: none)
+  std::uint64_t epoch = 0; // bumped per request: stale callbacks are ignored
+  std::vector<std::pair<std::uint64_t, std::shared_ptr<Subscriber>>> clients;
+  std::vector<PendingOpen> waiting; // opens answered once the request is confirmed
+  std::string started_iso;
+  std::int64_t started_unix = 0;
+  std::uint64_t ticks = 0;
+  RateMeter rate;
+  Clock::time_point last_activity{}; // last tick, or the last (re)request
+  Clock::time_point last_request{};  // for IB's one identical request per 15 s
+  double mean_interval_s = 0.0;      // EWMA of the time between ticks
+  Clock::time_point last_tick{};
+  bool watchdog_requested = false; // a stale re-request is already scheduled
+  std::shared_ptr<boost::asio::steady_timer> linger_timer;
+  std::shared_ptr<boost::asio::steady_timer> rerequest_timer;
+
+  std::string name() const; // "AAPL (265598) BidAsk"
+};
+
+struct ClientEntry {
+  std::shared_ptr<Subscriber> sub;
+  StreamKeyPair key;
+  HubSnapshot::ClientInfo info;
+  std::shared_ptr<ClientCounters> counters;
+};
+
+struct Hub::Impl : std::enable_shared_from_this<Hub::Impl> {
+  Impl(Executor ex, HubConfig c);
+
+  boost::asio::strand<Executor> strand_;
+  HubConfig cfg_;
+
+  // ---- TWS connection (hub_upstream.cpp)
+  enum class Link { idle, connecting, connected };
+  Link link_ = Link::idle;
+  std::shared_ptr<tws::Client> client_;
+  std::uint64_t client_generation_ = 0;
+  int failed_attempts_ = 0;
+  bool ever_connected_ = false;
+  std::uint64_t reconnects_ = 0;
+  std::string connected_since_;
+  std::string last_error_;
+  tws::SessionInfo session_;
+  boost::asio::steady_timer reconnect_timer_;
+  boost::asio::steady_timer watchdog_timer_;
+  std::set<std::string> farms_down_;
+  bool connectivity_lost_ = false;
+  std::mt19937 jitter_rng_{std::random_device{}()};
+
+  void connect();
+  void on_connected(std::uint64_t generation);
+  void on_connect_failed(std::uint64_t generation, std::error_code ec, const std::string& detail);
+  void on_disconnected(std::uint64_t generation, std::error_code ec, const std::string& detail);
+  void on_notice(const tws::ErrorMessage& m, const tws::ErrorClass& cls);
+  void schedule_reconnect(std::chrono::milliseconds delay);
+  std::chrono::milliseconds next_backoff(bool id_in_use);
+  bool connected() const { return link_ == Link::connected && client_ && client_->is_connected(); }
+
+  // ---- upstream subscriptions (hub_upstream.cpp)
+  std::map<StreamKeyPair, std::shared_ptr<Subscription>> subs_;
+  std::map<StreamKeyPair, std::uint64_t> last_seq_; // survives re-created subscriptions
+  std::uint64_t total_ticks_ = 0;
+
+  void request_upstream(const std::shared_ptr<Subscription>& s);
+  void cancel_upstream(Subscription& s);
+  void confirm(const std::shared_ptr<Subscription>& s, std::uint64_t epoch);
+  void on_tick(const std::shared_ptr<Subscription>& s, std::uint64_t epoch, const tws::Tick& t);
+  void on_sub_error(const std::shared_ptr<Subscription>& s, std::uint64_t epoch,
+                    const tws::ErrorMessage& m, const tws::ErrorClass& cls);
+  void resubscribe_all(const std::string& why);
+  void notify_all(const Notice& n);
+  void notify(Subscription& s, const Notice& n);
+  void arm_watchdog();
+  void watchdog_tick();
+  void watchdog_rerequest(const std::shared_ptr<Subscription>& s);
+  void drop_subscription(const StreamKeyPair& key);
+  void fail_subscription(const std::shared_ptr<Subscription>& s, const Notice& why,
+                         std::optional<OpenError> open_error);
+
+  // ---- clients (hub.cpp)
+  std::map<std::uint64_t, ClientEntry> clients_;
+  std::uint64_t next_stream_id_ = 1;
+  std::size_t pending_opens_ = 0; // opens not answered yet (count against max_clients)
+  std::vector<std::pair<PendingOpen, std::shared_ptr<boost::asio::steady_timer>>> waiting_tws_;
+  std::map<int, tws::ContractDetails> contract_cache_;
+  std::map<int, std::vector<PendingOpen>> details_waiting_;
+  bool shutting_down_ = false;
+
+  void open(PendingOpen p);
+  void after_connected(PendingOpen p);
+  void resolve_contract(PendingOpen p);
+  void join(PendingOpen p, const tws::ContractDetails& d);
+  void attach(const std::shared_ptr<Subscription>& s, PendingOpen p,
+              std::optional<std::uint64_t> replay_after = std::nullopt);
+  void answer_error(PendingOpen& p, OpenError e);
+  void flush_waiting_tws();
+  void close(std::uint64_t stream_id);
+  void maybe_linger(const std::shared_ptr<Subscription>& s);
+  std::vector<StoppedStream> stop(std::optional<int> con_id, EndReason reason);
+  HubSnapshot snapshot() const;
+};
+
+OpenError rate_limited(std::string message, std::string details, int retry_after_s);
+OpenError tws_unavailable(std::string message, std::string details, int retry_after_s);
+
+} // namespace stream
