@@ -6,7 +6,8 @@ namespace stream {
 
 FrameQueue::FrameQueue(std::size_t capacity, std::size_t slow_after)
     : capacity_(std::max<std::size_t>(1, capacity)),
-      slow_after_(slow_after == 0 ? std::max<std::size_t>(1, capacity) : slow_after) {}
+      slow_after_(slow_after == 0 ? kSlowAfterQueues * std::max<std::size_t>(1, capacity)
+                                  : slow_after) {}
 
 FrameQueue::Push FrameQueue::push(Frame frame) {
   Push result = Push::queued;

@@ -19,9 +19,14 @@ using Frame = std::shared_ptr<const std::string>;
 
 class FrameQueue {
 public:
+  /// A client that loses this many queues' worth of ticks without a single
+  /// completed write has stayed behind; fewer is a burst it may catch up on
+  /// (a scheduling stall on a busy machine must not end a healthy client).
+  static constexpr std::size_t kSlowAfterQueues = 10;
+
   /// `capacity`: tick frames held at most (IB_STREAM_BUFFER_SIZE).
   /// `slow_after`: drops since the last drain that make a slow consumer
-  /// (default: one whole queue's worth).
+  /// (default: kSlowAfterQueues x capacity).
   explicit FrameQueue(std::size_t capacity, std::size_t slow_after = 0);
 
   enum class Push { queued, dropped_oldest, slow_consumer };

@@ -31,7 +31,7 @@ double seconds_between(Clock::time_point a, Clock::time_point b) {
 
 std::string fmt_seconds(double s) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f", s);
+  std::snprintf(buf, sizeof buf, "%.3g", s);
   return buf;
 }
 
@@ -294,6 +294,10 @@ void Hub::Impl::on_tick(const std::shared_ptr<Subscription>& s, std::uint64_t ep
   if (s->last_tick != Clock::time_point{}) {
     const double dt = seconds_between(s->last_tick, now);
     s->mean_interval_s = s->mean_interval_s == 0.0 ? dt : 0.9 * s->mean_interval_s + 0.1 * dt;
+  } else if (s->mean_interval_s == 0.0) {
+    // First tick ever: until there is an interval, the wait for it is the
+    // best guess of the stream's pace (a slow market is not stale).
+    s->mean_interval_s = seconds_between(s->last_request, now);
   }
   s->last_tick = s->last_activity = now;
   if (s->state == Subscription::State::stale) {

@@ -134,7 +134,10 @@ TEST(ClientStream, DroppedTicksDoNotCountTowardsTheLimit) {
 TEST(ClientStream, SlowConsumerEndsWithError) {
   Harness h(std::nullopt, 3);
   h.cs.start(opened());
-  for (std::uint64_t i = 1; i <= 6; ++i) h.cs.on_tick(make_tick(i));
+  // A burst of drops is tolerated; ten queues' worth without a write is not.
+  for (std::uint64_t i = 1; i <= 32; ++i) h.cs.on_tick(make_tick(i));
+  EXPECT_FALSE(h.cs.slow_consumer());
+  h.cs.on_tick(make_tick(33));
   EXPECT_TRUE(h.cs.slow_consumer());
   EXPECT_TRUE(h.cs.finished());
   auto ev = h.drain();

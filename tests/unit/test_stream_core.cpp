@@ -127,17 +127,18 @@ TEST(FrameQueue, ControlFramesAreNeverDropped) {
 }
 
 TEST(FrameQueue, SlowConsumerAfterAStreakOfDrops) {
-  stream::FrameQueue q(2); // slow after one whole queue's worth of drops
+  stream::FrameQueue q(2); // slow after ten queues' worth of drops
   (void)q.push(frame("1"));
   (void)q.push(frame("2"));
-  EXPECT_EQ(q.push(frame("3")), stream::FrameQueue::Push::dropped_oldest);
+  for (int i = 0; i < 19; ++i)
+    EXPECT_EQ(q.push(frame("x")), stream::FrameQueue::Push::dropped_oldest) << i;
   EXPECT_EQ(q.push(frame("4")), stream::FrameQueue::Push::slow_consumer);
   // Draining (a completed write) starts a new streak.
   drain(q);
   (void)q.push(frame("5"));
   (void)q.push(frame("6"));
   EXPECT_EQ(q.push(frame("7")), stream::FrameQueue::Push::dropped_oldest);
-  EXPECT_EQ(q.dropped(), 3u);
+  EXPECT_EQ(q.dropped(), 21u);
 }
 
 } // namespace
