@@ -24,6 +24,10 @@ HeaderList CorsPolicy::headers(std::optional<std::string_view> origin) const {
   return h;
 }
 
+bool CorsPolicy::allows(std::optional<std::string_view> origin) const {
+  return any_ || !origin || std::find(origins_.begin(), origins_.end(), *origin) != origins_.end();
+}
+
 HeaderList CorsPolicy::preflight_headers() const {
   return {{"Access-Control-Allow-Methods", "GET, DELETE, OPTIONS"},
           {"Access-Control-Allow-Headers", "Authorization, Last-Event-ID, Content-Type"},

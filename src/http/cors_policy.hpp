@@ -22,6 +22,9 @@ public:
 
   /// The headers for a response to a request with this Origin header.
   HeaderList headers(std::optional<std::string_view> origin) const;
+  /// Whether a browser page of this Origin may open a WebSocket (no
+  /// Origin header: not a browser, allowed).
+  bool allows(std::optional<std::string_view> origin) const;
   /// The extra headers of a preflight (OPTIONS) answer.
   HeaderList preflight_headers() const;
 

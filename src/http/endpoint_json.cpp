@@ -7,6 +7,8 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <cmath>
+
 #ifndef IBS_VERSION
 #define IBS_VERSION "0.0.0"
 #endif
@@ -23,6 +25,14 @@ json::object limits(const ServerConfig& c) {
           {"limit", {{"min", kMinLimit}, {"max", kMaxLimit}}},
           {"timeout", {{"min", kMinTimeout}, {"max", kMaxTimeout}}},
           {"keepalive_seconds", c.keepalive_seconds}};
+}
+
+json::object ws_limits(const ServerConfig& c) {
+  return {{"max_connections_per_ip", c.ws_max_connections_per_ip},
+          {"max_subscriptions_per_connection", c.ws_max_subscriptions},
+          {"max_messages_per_second", c.ws_max_messages_per_second},
+          {"max_message_bytes", c.ws_max_message_bytes},
+          {"tws_grace_seconds", c.ws_tws_grace}};
 }
 
 json::array tick_types() {
@@ -71,16 +81,29 @@ std::string root_json(const ServerConfig& c) {
        {"description", "stop every stream of a contract"}},
       {{"method", "DELETE"}, {"path", "/stream/all"}, {"description", "stop every stream"}},
       {{"method", "GET"}, {"path", "/ws/stats"}, {"description", "WebSocket statistics"}},
+      {{"method", "GET"},
+       {"path", "/ws/schemas"},
+       {"description", "JSON Schemas of the WebSocket client messages"}},
+      {{"method", "WEBSOCKET"},
+       {"path", "/ws/stream/{contract_id}/{tick_type}"},
+       {"description", "WebSocket stream of that tick type; ?limit=&timeout="}},
+      {{"method", "WEBSOCKET"},
+       {"path", "/ws/stream/{contract_id}/multi"},
+       {"description", "WebSocket; subscribe / multi_subscribe messages"}},
+      {{"method", "WEBSOCKET"},
+       {"path", "/ws/control"},
+       {"description", "WebSocket control channel: ping, get_stats, list_streams, subscribe"}},
   };
   json::array names;
   for (const auto& t : tick_types()) names.push_back(t.as_object().at("name"));
   return finish({{"name", "ib-stream"},
                  {"version", IBS_VERSION},
                  {"description", "Tick-by-tick market data from Interactive Brokers TWS / IB "
-                                 "Gateway over HTTP Server-Sent Events"},
+                                 "Gateway over HTTP Server-Sent Events and WebSocket"},
                  {"endpoints", std::move(endpoints)},
                  {"tick_types", std::move(names)},
                  {"limits", limits(c)},
+                 {"websocket_limits", ws_limits(c)},
                  {"auth",
                   {{"required", c.api_key.has_value()},
                    {"methods", {"Authorization: Bearer <key>", "api_key query parameter"}}}}});
@@ -159,12 +182,25 @@ std::string stream_info_json(const ServerConfig& c) {
       {"error", "TWS_DISCONNECTED, TWS_ERROR_<n>, SLOW_CONSUMER; after the stream started"},
       {"complete", "last event: reason limit_reached, timeout, stopped or shutdown; total_ticks"},
   };
-  return finish({{"tick_types", tick_types()},
-                 {"parameters", std::move(params)},
-                 {"event_types", std::move(events)},
-                 {"keepalive", ": keepalive comment after " + std::to_string(c.keepalive_seconds) +
-                                   " s of silence"},
-                 {"limits", limits(c)}});
+  return finish(
+      {{"tick_types", tick_types()},
+       {"parameters", std::move(params)},
+       {"event_types", std::move(events)},
+       {"keepalive",
+        ": keepalive comment after " + std::to_string(c.keepalive_seconds) + " s of silence"},
+       {"limits", limits(c)},
+       {"websocket",
+        {{"endpoints",
+          {"/ws/stream/{contract_id}/{tick_type}", "/ws/stream/{contract_id}/multi",
+           "/ws/control"}},
+         {"schemas", "/ws/schemas"},
+         {"client_messages",
+          {"subscribe", "multi_subscribe", "unsubscribe", "unsubscribe_all", "ping", "get_stats",
+           "list_streams"}},
+         {"server_messages",
+          {"connected", "subscribed", "multi_subscribed", "unsubscribed", "unsubscribed_all",
+           "pong", "stats", "streams", "tick", "info", "error", "complete"}},
+         {"limits", ws_limits(c)}}}});
 }
 
 std::string active_json(const stream::HubSnapshot& s) {
@@ -218,16 +254,31 @@ std::string stopped_json(const std::vector<stream::StoppedStream>& stopped,
                  {"clients", clients}});
 }
 
-std::string ws_stats_json() {
-  return finish({{"connections", 0},
-                 {"subscriptions", 0},
-                 {"per_ip", json::object()},
+std::string ws_stats_json(const ws::WsStatsSnapshot& st,
+                          const std::map<std::string, std::size_t>& by_ip,
+                          const ws::WsLimits& limits) {
+  json::object per_ip;
+  for (const auto& [ip, n] : by_ip) per_ip[ip] = n;
+  const auto round2 = [](double v) { return std::round(v * 100.0) / 100.0; };
+  return finish({{"connections", st.active_connections},
+                 {"subscriptions", st.active_subscriptions},
+                 {"per_ip", std::move(per_ip)},
+                 {"connections_total", st.total_connections},
+                 {"connections_rejected", st.rejected_connections},
+                 {"subscriptions_total", st.total_subscriptions},
                  {"messages",
-                  {{"received_per_second", 0.0},
-                   {"sent_per_second", 0.0},
-                   {"received_total", 0},
-                   {"sent_total", 0}}},
-                 {"enabled", false}});
+                  {{"received", st.messages_received},
+                   {"sent", st.messages_sent},
+                   {"invalid", st.invalid_messages},
+                   {"rate_limited", st.rate_limited},
+                   {"received_per_second", round2(st.received_per_second)},
+                   {"sent_per_second", round2(st.sent_per_second)}}},
+                 {"limits",
+                  {{"max_connections_per_ip", limits.max_connections_per_ip},
+                   {"max_subscriptions_per_connection", limits.max_subscriptions_per_connection},
+                   {"max_messages_per_second", limits.max_messages_per_second},
+                   {"max_message_bytes", limits.max_message_bytes}}},
+                 {"enabled", true}});
 }
 
 } // namespace http

@@ -6,6 +6,10 @@
 
 #include "http/server_config.hpp"
 #include "stream/hub.hpp"
+#include "ws/ws_limits.hpp"
+#include "ws/ws_stats.hpp"
+
+#include <map>
 
 #include <optional>
 #include <string>
@@ -27,7 +31,15 @@ std::string active_json(const stream::HubSnapshot& snap);
 /// DELETE /stream/{contract_id} and /stream/all.
 std::string stopped_json(const std::vector<stream::StoppedStream>& stopped,
                          std::optional<int> con_id);
-/// GET /ws/stats: WebSocket is not served yet, so every count is zero.
-std::string ws_stats_json();
+/// GET /ws/stats and the `data` of the control channel's `stats`:
+/// {"connections":<active>,"subscriptions":<active>,"per_ip":{"<ip>":<n>},
+///  "connections_total":..,"connections_rejected":..,"subscriptions_total":..,
+///  "messages":{"received":..,"sent":..,"invalid":..,"rate_limited":..,
+///              "received_per_second":..,"sent_per_second":..},
+///  "limits":{...},"enabled":true,"timestamp":..}
+/// (flat counts at the top: the shape /ws/stats has had since the start).
+std::string ws_stats_json(const ws::WsStatsSnapshot& stats,
+                          const std::map<std::string, std::size_t>& connections_by_ip,
+                          const ws::WsLimits& limits);
 
 } // namespace http

@@ -7,6 +7,8 @@
 #include "http/server_log.hpp"
 #include "http/sse_session.hpp"
 #include "http/stream_params.hpp"
+#include "http/ws_session.hpp"
+#include "ws/schema_document.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
@@ -14,6 +16,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 #include <spdlog/spdlog.h>
 
 #include <optional>
@@ -39,7 +42,10 @@ public:
       : stream_(std::move(socket)), state_(std::move(state)) {
     boost::system::error_code ec;
     const auto ep = stream_.socket().remote_endpoint(ec);
-    if (!ec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
+    if (!ec) {
+      ip_ = ep.address().to_string();
+      remote_ = ip_ + ":" + std::to_string(ep.port());
+    }
   }
 
   void run() {
@@ -96,13 +102,20 @@ private:
       return respond(std::move(r));
     }
 
+    const bool ws_upgrade =
+        (route.endpoint == Endpoint::ws_stream || route.endpoint == Endpoint::ws_control) &&
+        beast::websocket::is_upgrade(req);
     // Without the key nothing is revealed, not even which paths exist;
     // health and readiness stay open for load balancers.
+    bool authorized = true;
     if (route.endpoint != Endpoint::health && route.endpoint != Endpoint::ready) {
       std::optional<std::string_view> auth;
       if (auto it = req.find(bhttp::field::authorization); it != req.end())
         auth = std::string_view(it->value().data(), it->value().size());
-      if (!api_key_accepted(state_->config.api_key, auth, route.query)) {
+      authorized = api_key_accepted(state_->config.api_key, auth, route.query);
+      // A browser cannot read a 401 on an upgrade: the WebSocket session
+      // refuses after the handshake (AUTH_REQUIRED, close 4001).
+      if (!authorized && !ws_upgrade) {
         Response r =
             error_response(401, "AUTH_REQUIRED", "Missing or wrong API key",
                            "Send 'Authorization: Bearer <key>' or the api_key query parameter");
@@ -120,7 +133,23 @@ private:
                                     "GET / lists the endpoints"));
     case Endpoint::root: return respond(ok(root_json(state_->config)));
     case Endpoint::stream_info: return respond(ok(stream_info_json(state_->config)));
-    case Endpoint::ws_stats: return respond(ok(ws_stats_json()));
+    case Endpoint::ws_stats:
+      return respond(ok(ws_stats_json(state_->ws_stats.snapshot(), state_->ws_connections.counts(),
+                                      state_->ws_limits)));
+    case Endpoint::ws_schemas: {
+      static const std::string schemas = ws::schemas_document();
+      return respond(ok(schemas));
+    }
+    case Endpoint::ws_stream:
+    case Endpoint::ws_control:
+      if (!ws_upgrade) {
+        Response r =
+            error_response(426, "UPGRADE_REQUIRED", route.path + " is a WebSocket endpoint",
+                           "Connect with a WebSocket client (ws://host" + route.path + ")");
+        r.headers.emplace_back("Upgrade", "websocket");
+        return respond(std::move(r));
+      }
+      return start_websocket(std::move(req), route, authorized);
     case Endpoint::health:
       return with_snapshot([this](const stream::HubSnapshot& s) {
         const auto up =
@@ -196,6 +225,42 @@ private:
     std::make_shared<SseSession>(std::move(stream_), state_, std::move(sse))->start();
   }
 
+  void start_websocket(bhttp::request<bhttp::string_body> req, const Route& route,
+                       bool authorized) {
+    // Browsers send Origin on every WebSocket handshake and a page of any
+    // site may try one: the CORS origins decide here too.
+    if (!state_->cors.allows(origin_))
+      return respond(error_response(403, "FORBIDDEN",
+                                    "Origin '" + origin_.value_or("") + "' is not allowed",
+                                    "Add it to IB_STREAM_CORS_ORIGINS"),
+                     false);
+    WsUpgrade up;
+    up.authorized = authorized;
+    up.ip = ip_;
+    up.remote = remote_;
+    up.path = path_;
+    up.query = query_;
+    up.received = received_;
+    if (route.endpoint == Endpoint::ws_control) {
+      up.endpoint = WsEndpoint::control;
+    } else if (route.tick_type == "multi") {
+      up.endpoint = WsEndpoint::multi;
+      if (!parse_contract_id(route.contract_segment))
+        up.path_error = ApiError{400, "INVALID_PARAMETER",
+                                 "Invalid contract_id '" + route.contract_segment +
+                                     "': must be a positive integer up to 2147483647",
+                                 ""};
+    } else {
+      up.endpoint = WsEndpoint::stream;
+      auto parsed = parse_stream_request(route.contract_segment, route.tick_type, route.query,
+                                         state_->config.stream_timeout);
+      if (auto* err = std::get_if<ApiError>(&parsed)) up.path_error = std::move(*err);
+      else up.stream = std::get<StreamRequest>(parsed);
+    }
+    // The WebSocket session owns the socket from here; this session ends.
+    start_ws_session(std::move(stream_), std::move(buffer_), std::move(req), state_, std::move(up));
+  }
+
   void respond(Response r, bool keep_alive = true) {
     auto cors = state_->cors.headers(origin_);
     r.headers.insert(r.headers.begin(), cors.begin(), cors.end());
@@ -237,6 +302,7 @@ private:
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::shared_ptr<ServerState> state_;
   std::string remote_ = "-";
+  std::string ip_ = "-";
   std::string out_;
   // The request being answered.
   std::chrono::steady_clock::time_point received_;

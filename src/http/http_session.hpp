@@ -2,7 +2,8 @@
 // requests with a fresh parser each (small body limit, header timeout),
 // applies CORS and the API key, routes (router.hpp) and answers the JSON
 // endpoints with keep-alive; a stream request hands the socket over to an
-// SseSession, which owns it from then on.
+// SseSession, a WebSocket upgrade (/ws/stream/..., /ws/control) to a
+// WsSession (ws_session.hpp); either owns it from then on.
 //
 // Thread-safety: all of it runs on the socket's strand (the listener
 // accepts onto make_strand); Hub completions post back to it.

@@ -39,8 +39,21 @@ Route route_request(std::string_view method, std::string_view target) {
     return with(std::move(r), method, kGet, Endpoint::health);
   if (seg.size() == 1 && seg[0] == "ready")
     return with(std::move(r), method, kGet, Endpoint::ready);
-  if (seg.size() == 2 && seg[0] == "ws" && seg[1] == "stats")
-    return with(std::move(r), method, kGet, Endpoint::ws_stats);
+  if (seg[0] == "ws") {
+    if (seg.size() == 2 && seg[1] == "stats")
+      return with(std::move(r), method, kGet, Endpoint::ws_stats);
+    if (seg.size() == 2 && seg[1] == "schemas")
+      return with(std::move(r), method, kGet, Endpoint::ws_schemas);
+    if (seg.size() == 2 && seg[1] == "control")
+      return with(std::move(r), method, kGet, Endpoint::ws_control);
+    if (seg.size() == 4 && seg[1] == "stream") {
+      r.contract_segment = seg[2];
+      r.tick_type = seg[3];
+      return with(std::move(r), method, kGet, Endpoint::ws_stream);
+    }
+    r.endpoint = Endpoint::not_found;
+    return r;
+  }
   if (seg[0] != "stream" || seg.size() < 2 || seg.size() > 3) {
     r.endpoint = Endpoint::not_found;
     return r;

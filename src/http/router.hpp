@@ -21,6 +21,9 @@ enum class Endpoint {
   stop_contract, // DELETE /stream/{contract_id}
   stop_all,      // DELETE /stream/all
   ws_stats,      // GET /ws/stats
+  ws_schemas,    // GET /ws/schemas
+  ws_stream,     // GET /ws/stream/{contract_id}/{tick_type | multi} (WebSocket upgrade)
+  ws_control,    // GET /ws/control (WebSocket upgrade)
   preflight,     // OPTIONS on any known path
   not_found,     // no such path: 404 NOT_FOUND
   bad_method,    // known path, other method: 405 with `allow`
@@ -32,7 +35,7 @@ struct Route {
   std::string path;                     // percent-decoded path, for logs and errors
   std::string query;                    // raw query string, without '?'
   std::string contract_segment;         // {contract_id}, percent-decoded
-  std::optional<std::string> tick_type; // {tick_type}, percent-decoded
+  std::optional<std::string> tick_type; // {tick_type} (or "multi" on /ws/stream), percent-decoded
   std::string allow;                    // the path's methods (the 405 Allow header)
 };
 

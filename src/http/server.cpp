@@ -40,22 +40,33 @@ stream::HubConfig hub_config(const ServerConfig& c) {
 
 namespace {
 
-/// Polls until the Hub has shut down and every SSE session has flushed and
-/// closed, or the deadline passed.
+/// Polls until the Hub has shut down and every SSE and WebSocket session has
+/// flushed and closed, or the deadline passed.
 void drain(std::shared_ptr<asio::steady_timer> timer, std::shared_ptr<ServerState> state,
            std::shared_ptr<std::atomic<bool>> hub_done,
            std::chrono::steady_clock::time_point deadline, std::function<void()> done) {
-  const bool drained = *hub_done && state->open_streams == 0;
+  const bool drained = *hub_done && state->open_streams == 0 && state->open_ws_sessions == 0;
   if (drained || std::chrono::steady_clock::now() >= deadline) {
     if (!drained)
-      spdlog::warn("drain time over ({} streams still open, hub {}): closing",
-                   state->open_streams.load(), *hub_done ? "down" : "not down");
+      spdlog::warn("drain time over ({} streams, {} websockets still open, hub {}): closing",
+                   state->open_streams.load(), state->open_ws_sessions.load(),
+                   *hub_done ? "down" : "not down");
     done();
     return;
   }
   timer->expires_after(20ms);
   timer->async_wait([timer, state, hub_done, deadline, done](boost::system::error_code) {
     drain(timer, state, hub_done, deadline, done);
+  });
+}
+
+/// WsStats rates are averages over samples: one per second.
+void sample_ws_stats(std::shared_ptr<asio::steady_timer> timer,
+                     std::shared_ptr<ServerState> state) {
+  state->ws_stats.sample();
+  timer->expires_after(1s);
+  timer->async_wait([timer, state](boost::system::error_code ec) {
+    if (!ec) sample_ws_stats(timer, state);
   });
 }
 
@@ -89,6 +100,9 @@ int Server::run(const std::function<void(std::uint16_t)>& listening) {
                listener->port(), config_.tws_host, fmt::join(config_.tws_ports, ","), threads);
   listening(listener->port());
 
+  auto stats_timer = std::make_shared<asio::steady_timer>(ioc);
+  sample_ws_stats(stats_timer, state);
+
   auto drain_timer = std::make_shared<asio::steady_timer>(ioc);
   std::function<void(boost::system::error_code, int)> on_signal;
   on_signal = [&](boost::system::error_code ec, int sig) {
@@ -105,8 +119,12 @@ int Server::run(const std::function<void(std::uint16_t)>& listening) {
     auto hub_done = std::make_shared<std::atomic<bool>>(false);
     // Every client is told `shutdown` by the Hub; the drain waits for them.
     hub->shutdown([hub_done] { *hub_done = true; });
+    // WebSocket connections end too, with or without a subscription
+    // (`complete` shutdown for each, then close 1001).
+    state->ws_sessions.shutdown_all();
     drain(drain_timer, state, hub_done, deadline, [&] {
       listener->stop();
+      stats_timer->cancel();
       spdlog::info("shutdown complete");
       ioc.stop();
     });

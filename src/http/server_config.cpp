@@ -24,6 +24,11 @@ const std::vector<SettingName> kSettings = {
     {"IB_STREAM_API_KEY", "--api-key"},
     {"IB_STREAM_LOG_LEVEL", "--log-level"},
     {"IB_STREAM_LOG_FORMAT", "--log-format"},
+    {"IB_STREAM_WS_MAX_CONNECTIONS_PER_IP", "--ws-max-connections-per-ip"},
+    {"IB_STREAM_WS_MAX_SUBSCRIPTIONS", "--ws-max-subscriptions"},
+    {"IB_STREAM_WS_MAX_MESSAGES_PER_SECOND", "--ws-max-messages-per-second"},
+    {"IB_STREAM_WS_MAX_MESSAGE_BYTES", "--ws-max-message-bytes"},
+    {"IB_STREAM_WS_TWS_GRACE", "--ws-tws-grace"},
 };
 
 const std::vector<FlagInfo> kFlags = {
@@ -139,6 +144,15 @@ std::optional<std::string> apply(ServerConfig& c, const std::string& key, const 
     c.log_format = v;
     return std::nullopt;
   }
+  if (key == "IB_STREAM_WS_MAX_CONNECTIONS_PER_IP")
+    return int_in(src, v, 1, 100000, c.ws_max_connections_per_ip);
+  if (key == "IB_STREAM_WS_MAX_SUBSCRIPTIONS")
+    return int_in(src, v, 1, 1000, c.ws_max_subscriptions);
+  if (key == "IB_STREAM_WS_MAX_MESSAGES_PER_SECOND")
+    return int_in(src, v, 1, 100000, c.ws_max_messages_per_second);
+  if (key == "IB_STREAM_WS_MAX_MESSAGE_BYTES")
+    return int_in(src, v, 1024, 64 << 20, c.ws_max_message_bytes);
+  if (key == "IB_STREAM_WS_TWS_GRACE") return int_in(src, v, 0, 86400, c.ws_tws_grace);
   return "unknown setting " + key;
 }
 
@@ -232,7 +246,7 @@ std::variant<CommandLine, std::string> parse_command_line(const std::vector<std:
 
 std::string server_usage() {
   std::string out = "ib-stream-server: tick-by-tick market data from TWS / IB Gateway over HTTP "
-                    "Server-Sent Events\n\n"
+                    "Server-Sent Events and WebSocket\n\n"
                     "usage: ib-stream-server [--simulate] [options]\n\n"
                     "Settings (environment variable, or its flag; the flag wins):\n";
   const std::map<std::string, std::string> defaults = {
@@ -250,12 +264,17 @@ std::string server_usage() {
       {"IB_STREAM_API_KEY", "unset = no authentication"},
       {"IB_STREAM_LOG_LEVEL", "info"},
       {"IB_STREAM_LOG_FORMAT", "json (or text)"},
+      {"IB_STREAM_WS_MAX_CONNECTIONS_PER_IP", "10 (WebSocket connections per client IP)"},
+      {"IB_STREAM_WS_MAX_SUBSCRIPTIONS", "20 (per WebSocket connection)"},
+      {"IB_STREAM_WS_MAX_MESSAGES_PER_SECOND", "100 (client messages; more closes 1008)"},
+      {"IB_STREAM_WS_MAX_MESSAGE_BYTES", "1048576 (1024..67108864)"},
+      {"IB_STREAM_WS_TWS_GRACE", "60 (s TWS may stay lost, then close 4003; 0 = never)"},
   };
   for (const auto& s : kSettings) {
     std::string flag = s.flag;
-    flag.resize(24, ' ');
+    flag.resize(30, ' ');
     std::string env = s.env;
-    env.resize(30, ' ');
+    env.resize(38, ' ');
     const auto d = defaults.find(s.env);
     out += "  " + flag + env + (d == defaults.end() ? "" : "default " + d->second) + "\n";
   }

@@ -30,6 +30,12 @@ struct ServerConfig {
   std::optional<std::string> api_key;
   std::string log_level = "info";  // trace, debug, info, warn, error, off
   std::string log_format = "json"; // json, text
+  // WebSocket (api.md §5 limits; README "WebSocket").
+  int ws_max_connections_per_ip = 10;   // the next one is accepted, then closed 1008
+  int ws_max_subscriptions = 20;        // per connection; more: RATE_LIMIT_EXCEEDED
+  int ws_max_messages_per_second = 100; // client messages; more: close 1008
+  int ws_max_message_bytes = 1 << 20;   // larger client message: close 1009
+  int ws_tws_grace = 60; // s TWS may stay lost before WebSocket clients are closed 4003; 0 = never
 
   // Flags without an environment variable (server_flags()).
   bool simulate = false;                       // in-process simulator as the only TWS

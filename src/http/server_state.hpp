@@ -1,6 +1,6 @@
-// What every HTTP and SSE session of one ib-stream-server shares: the
-// settings, the Hub, the CORS policy and the counters the graceful shutdown
-// waits on.
+// What every HTTP, SSE and WebSocket session of one ib-stream-server
+// shares: the settings, the Hub, the CORS policy, the WebSocket limits and
+// statistics, and the counters the graceful shutdown waits on.
 //
 // Thread-safety: everything is immutable after construction except the
 // atomics, which any strand may read and update.
@@ -8,18 +8,29 @@
 
 #include "http/cors_policy.hpp"
 #include "http/server_config.hpp"
+#include "http/ws_registry.hpp"
+#include "http/ws_tick_cache.hpp"
 #include "stream/hub.hpp"
+#include "ws/ip_connection_limiter.hpp"
+#include "ws/ws_limits.hpp"
+#include "ws/ws_stats.hpp"
 
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 
 namespace http {
 
 struct ServerState {
   ServerState(ServerConfig c, std::shared_ptr<stream::Hub> h)
-      : config(std::move(c)), hub(std::move(h)), cors(config.cors_origins) {}
+      : config(std::move(c)), hub(std::move(h)), cors(config.cors_origins),
+        ws_limits{static_cast<std::size_t>(config.ws_max_connections_per_ip),
+                  static_cast<std::size_t>(config.ws_max_subscriptions),
+                  static_cast<std::size_t>(config.ws_max_messages_per_second),
+                  static_cast<std::size_t>(config.ws_max_message_bytes)},
+        ws_connections(ws_limits.max_connections_per_ip) {}
 
   const ServerConfig config;
   const std::shared_ptr<stream::Hub> hub;
@@ -30,6 +41,17 @@ struct ServerState {
   std::atomic<bool> draining{false};
   /// SSE sessions that have not finished (the drain waits for 0).
   std::atomic<std::size_t> open_streams{0};
+
+  // WebSocket.
+  const ws::WsLimits ws_limits;
+  ws::WsStats ws_stats;                   // /ws/stats, get_stats
+  ws::IpConnectionLimiter ws_connections; // per-IP connection slots
+  WsRegistry ws_sessions;                 // told to end at shutdown
+  WsTickCache ws_ticks;                   // one WebSocket serialization per tick
+  /// WebSocket sessions that have not closed (the drain waits for 0).
+  std::atomic<std::size_t> open_ws_sessions{0};
+  /// Request ids "req-<n>", unique in this server process.
+  std::atomic<std::uint64_t> next_ws_request{0};
 };
 
 } // namespace http

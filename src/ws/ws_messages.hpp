@@ -84,7 +84,7 @@ std::string pong_message(std::string_view timestamp, std::string_view id,
                          const boost::json::value& client_timestamp);
 
 /// {"type":"stats","id":..,"timestamp":..,"data":<stats_json>}; stats_json is
-/// the /ws/stats object (ws::ws_stats_json), spliced in as is.
+/// the /ws/stats object (http::ws_stats_json), spliced in as is.
 std::string stats_message(std::string_view timestamp, std::string_view id,
                           std::string_view stats_json);
 

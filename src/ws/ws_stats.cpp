@@ -1,10 +1,5 @@
 #include "ws/ws_stats.hpp"
 
-#include "stream/json_text.hpp"
-#include "stream/tick_json.hpp"
-
-#include <cmath>
-
 namespace ws {
 namespace {
 
@@ -16,21 +11,6 @@ void saturating_sub(std::atomic<std::uint64_t>& a, std::uint64_t n) {
   auto cur = a.load(k_relaxed);
   while (!a.compare_exchange_weak(cur, cur >= n ? cur - n : 0, k_relaxed)) {
   }
-}
-
-void number_member(std::string& out, std::string_view name, std::uint64_t v, bool first = false) {
-  if (!first) out += ',';
-  out += '"';
-  out += name;
-  out += "\":";
-  out += std::to_string(v);
-}
-
-void rate_member(std::string& out, std::string_view name, double v) {
-  out += ",\"";
-  out += name;
-  out += "\":";
-  stream::append_json_number(out, std::round(v * 100.0) / 100.0);
 }
 
 } // namespace
@@ -90,43 +70,6 @@ WsStatsSnapshot WsStats::snapshot() {
   out.total_subscriptions = total_subscriptions_.load(k_relaxed);
   out.invalid_messages = invalid_messages_.load(k_relaxed);
   out.rate_limited = rate_limited_.load(k_relaxed);
-  return out;
-}
-
-std::string ws_stats_json(const WsStatsSnapshot& s,
-                          const std::map<std::string, std::size_t>& connections_by_ip,
-                          const WsLimits& limits, std::string_view timestamp) {
-  std::string out = "{\"connections\":{";
-  number_member(out, "active", s.active_connections, true);
-  number_member(out, "total", s.total_connections);
-  number_member(out, "rejected", s.rejected_connections);
-  out += ",\"by_ip\":{";
-  bool first = true;
-  for (const auto& [ip, n] : connections_by_ip) {
-    if (!first) out += ',';
-    first = false;
-    stream::append_json_utf8(out, ip);
-    out += ':';
-    out += std::to_string(n);
-  }
-  out += "}},\"subscriptions\":{";
-  number_member(out, "active", s.active_subscriptions, true);
-  number_member(out, "total", s.total_subscriptions);
-  out += "},\"messages\":{";
-  number_member(out, "received", s.messages_received, true);
-  number_member(out, "sent", s.messages_sent);
-  number_member(out, "invalid", s.invalid_messages);
-  number_member(out, "rate_limited", s.rate_limited);
-  rate_member(out, "received_per_second", s.received_per_second);
-  rate_member(out, "sent_per_second", s.sent_per_second);
-  out += "},\"limits\":{";
-  number_member(out, "max_connections_per_ip", limits.max_connections_per_ip, true);
-  number_member(out, "max_subscriptions_per_connection", limits.max_subscriptions_per_connection);
-  number_member(out, "max_messages_per_second", limits.max_messages_per_second);
-  number_member(out, "max_message_bytes", limits.max_message_bytes);
-  out += "},\"timestamp\":";
-  stream::append_json_utf8(out, timestamp);
-  out += '}';
   return out;
 }
 

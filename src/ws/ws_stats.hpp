@@ -87,17 +87,4 @@ private:
   std::deque<Sample> samples_; // oldest first; front is the rate's baseline
 };
 
-/// The /ws/stats object (also `data` of the `stats` reply):
-/// {"connections":{"active":..,"total":..,"rejected":..,"by_ip":{"<ip>":<n>,...}},
-///  "subscriptions":{"active":..,"total":..},
-///  "messages":{"received":..,"sent":..,"invalid":..,"rate_limited":..,
-///              "received_per_second":..,"sent_per_second":..},
-///  "limits":{"max_connections_per_ip":..,"max_subscriptions_per_connection":..,
-///            "max_messages_per_second":..,"max_message_bytes":..},
-///  "timestamp":".."}
-/// Rates are rounded to 2 decimals; by_ip comes from IpConnectionLimiter::counts().
-std::string ws_stats_json(const WsStatsSnapshot& stats,
-                          const std::map<std::string, std::size_t>& connections_by_ip,
-                          const WsLimits& limits, std::string_view timestamp);
-
 } // namespace ws

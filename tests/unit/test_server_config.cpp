@@ -39,7 +39,12 @@ TEST(ServerConfig, DefaultsAreTheApiTable) {
   EXPECT_FALSE(c.api_key);
   EXPECT_EQ(c.log_level, "info");
   EXPECT_EQ(c.log_format, "json");
-  EXPECT_EQ(http::server_settings().size(), 14u);
+  EXPECT_EQ(c.ws_max_connections_per_ip, 10);
+  EXPECT_EQ(c.ws_max_subscriptions, 20);
+  EXPECT_EQ(c.ws_max_messages_per_second, 100);
+  EXPECT_EQ(c.ws_max_message_bytes, 1048576);
+  EXPECT_EQ(c.ws_tws_grace, 60);
+  EXPECT_EQ(http::server_settings().size(), 19u);
 }
 
 TEST(ServerConfig, EveryVariableIsRead) {
@@ -108,6 +113,40 @@ TEST(ServerConfig, BadValuesGiveOneLineNamingTheSetting) {
   EXPECT_EQ(std::get<std::string>(r),
             "--max-streams='0' is invalid: must be an integer from 1 to 10000");
   EXPECT_NE(std::get<std::string>(load({}, {{"--bogus", "1"}})).find("--bogus"), std::string::npos);
+}
+
+TEST(ServerConfig, WebSocketSettingsFromEnvironmentAndFlags) {
+  auto r = load({{"IB_STREAM_WS_MAX_CONNECTIONS_PER_IP", "3"},
+                 {"IB_STREAM_WS_MAX_SUBSCRIPTIONS", "4"},
+                 {"IB_STREAM_WS_MAX_MESSAGES_PER_SECOND", "5"},
+                 {"IB_STREAM_WS_MAX_MESSAGE_BYTES", "2048"},
+                 {"IB_STREAM_WS_TWS_GRACE", "0"}},
+                {{"--ws-max-subscriptions", "6"}, {"--ws-tws-grace", "7"}});
+  ASSERT_TRUE(std::holds_alternative<http::ServerConfig>(r)) << std::get<std::string>(r);
+  const auto& c = std::get<http::ServerConfig>(r);
+  EXPECT_EQ(c.ws_max_connections_per_ip, 3);
+  EXPECT_EQ(c.ws_max_subscriptions, 6);
+  EXPECT_EQ(c.ws_max_messages_per_second, 5);
+  EXPECT_EQ(c.ws_max_message_bytes, 2048);
+  EXPECT_EQ(c.ws_tws_grace, 7);
+
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"IB_STREAM_WS_MAX_CONNECTIONS_PER_IP", "0"},
+      {"IB_STREAM_WS_MAX_SUBSCRIPTIONS", "1001"},
+      {"IB_STREAM_WS_MAX_MESSAGES_PER_SECOND", "many"},
+      {"IB_STREAM_WS_MAX_MESSAGE_BYTES", "100"},
+      {"IB_STREAM_WS_TWS_GRACE", "-1"},
+  };
+  for (const auto& [var, value] : bad) {
+    auto e = load({{var, value}});
+    ASSERT_TRUE(std::holds_alternative<std::string>(e)) << var << "=" << value;
+    const auto& line = std::get<std::string>(e);
+    EXPECT_EQ(line.find('\n'), std::string::npos);
+    EXPECT_EQ(line.rfind(var, 0), 0u) << line;
+  }
+  EXPECT_EQ(std::get<std::string>(load({}, {{"--ws-max-message-bytes", "10"}})),
+            "--ws-max-message-bytes='10' is invalid: must be an integer from 1024 to 67108864");
+  EXPECT_NE(http::server_usage().find("IB_STREAM_WS_TWS_GRACE"), std::string::npos);
 }
 
 TEST(ServerConfig, EmptyApiKeyMeansNoAuthentication) {

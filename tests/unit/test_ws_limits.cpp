@@ -171,26 +171,3 @@ TEST(WsStats, ActiveCountsNeverWrap) {
   EXPECT_EQ(snap.active_subscriptions, 0u);
   EXPECT_EQ(snap.received_per_second, 0.0);
 }
-
-TEST(WsStats, Json) {
-  ws::WsStatsSnapshot snap;
-  snap.active_connections = 2;
-  snap.total_connections = 5;
-  snap.rejected_connections = 1;
-  snap.active_subscriptions = 3;
-  snap.total_subscriptions = 7;
-  snap.messages_received = 40;
-  snap.messages_sent = 900;
-  snap.invalid_messages = 2;
-  snap.rate_limited = 0;
-  snap.received_per_second = 1.0 / 3.0;
-  snap.sent_per_second = 90;
-  EXPECT_EQ(ws::ws_stats_json(snap, {{"127.0.0.1", 2}, {"::1", 0}}, ws::WsLimits{},
-                              "2025-01-15T10:30:00.123Z"),
-            R"({"connections":{"active":2,"total":5,"rejected":1,"by_ip":{"127.0.0.1":2,"::1":0}},)"
-            R"("subscriptions":{"active":3,"total":7},"messages":{"received":40,"sent":900,)"
-            R"("invalid":2,"rate_limited":0,"received_per_second":0.33,"sent_per_second":90},)"
-            R"("limits":{"max_connections_per_ip":10,"max_subscriptions_per_connection":20,)"
-            R"("max_messages_per_second":100,"max_message_bytes":1048576},)"
-            R"("timestamp":"2025-01-15T10:30:00.123Z"})");
-}

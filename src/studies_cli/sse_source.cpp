@@ -1,0 +1,274 @@
+#include "studies_cli/sse_source.hpp"
+
+#include "studies_cli/options.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json/parse.hpp>
+
+#include <charconv>
+
+namespace studies_cli {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using asio::ip::tcp;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr auto kConnectTimeout = 5s;
+constexpr auto kRequestTimeout = 10s;
+// The server sends `: keepalive` after 15 s of silence: 45 s without a byte
+// means the connection is dead even if TCP has not noticed.
+constexpr auto kIdleTimeout = 45s;
+
+/// error.message of an api.md error body, else the body itself (shortened).
+std::string error_message(const std::string& body) {
+  boost::system::error_code ec;
+  auto v = boost::json::parse(body, ec);
+  if (!ec && v.is_object()) {
+    if (const auto* e = v.get_object().if_contains("error"); e && e->is_object()) {
+      const auto& o = e->get_object();
+      std::string out;
+      if (const auto* c = o.if_contains("code"); c && c->is_string()) out += c->get_string();
+      if (const auto* m = o.if_contains("message"); m && m->is_string())
+        out += (out.empty() ? "" : ": ") + std::string(m->get_string());
+      if (!out.empty()) return out;
+    }
+  }
+  return body.substr(0, 200);
+}
+
+} // namespace
+
+SseSource::SseSource(asio::any_io_executor ex, ServerAddress server, int contract_id,
+                     std::string tick_type, std::string api_key, SourceEvents events)
+    : ex_(ex), server_(std::move(server)), contract_id_(contract_id),
+      tick_type_(std::move(tick_type)), api_key_(std::move(api_key)), events_(std::move(events)),
+      stream_(ex), timer_(ex) {}
+
+void SseSource::start() {
+  asio::co_spawn(
+      ex_, [self = shared_from_this()] { return self->run(); }, asio::detached);
+}
+
+void SseSource::stop() {
+  if (stopping_) return;
+  stopping_ = true;
+  beast::error_code ec;
+  stream_.socket().close(ec);
+  timer_.cancel();
+}
+
+std::string SseSource::what() const { return "the " + tick_type_ + " SSE stream"; }
+
+std::string SseSource::target() const {
+  // timeout=3600: the longest the server allows; on `complete` (timeout) the
+  // stream is resumed anyway.
+  return server_.prefix + "/stream/" + std::to_string(contract_id_) + "/" + tick_type_ +
+         "?timeout=3600";
+}
+
+asio::awaitable<void> SseSource::run() {
+  while (!stopping_ && !ended_) {
+    const Next next = co_await stream_once();
+    beast::error_code ec;
+    stream_.socket().close(ec);
+    if (stopping_ || ended_ || next == Next::stop) break;
+    if (got_event_) backoff_.reset();
+    const auto delay = backoff_.next();
+    notice("reconnecting " + what() + " in " + std::to_string(delay.count()) + " ms" +
+           (last_id_ ? " (resuming after id " + std::to_string(*last_id_) + ")" : ""));
+    timer_.expires_after(delay);
+    co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+}
+
+asio::awaitable<SseSource::Next> SseSource::stream_once() {
+  beast::error_code ec;
+  auto token = asio::redirect_error(asio::use_awaitable, ec);
+  got_event_ = false;
+  first_tick_ = true;
+  first_info_ = true;
+  lost_reported_ = false;
+  parser_.reset();
+
+  const std::string where = "http://" + server_.host_port;
+  auto cannot_connect = [&](const std::string& why) {
+    if (!ever_connected_) {
+      events_.fatal(kExitCannotConnect, "cannot connect to ib-stream-server at " + where + ": " +
+                                            why +
+                                            "\nIs it running? Start it with ./run.sh "
+                                            "(or ib-stream-server --simulate), or pass "
+                                            "--server URL.");
+      return Next::stop;
+    }
+    notice(what() + ": " + why);
+    return Next::reconnect;
+  };
+
+  tcp::resolver resolver(ex_);
+  auto endpoints = co_await resolver.async_resolve(server_.host, server_.port, token);
+  if (stopping_) co_return Next::stop;
+  if (ec) co_return cannot_connect("cannot resolve " + server_.host + ": " + ec.message());
+  stream_.expires_after(kConnectTimeout);
+  co_await stream_.async_connect(endpoints, token);
+  if (stopping_) co_return Next::stop;
+  if (ec) co_return cannot_connect(ec.message());
+
+  http::request<http::empty_body> req{http::verb::get, target(), 11};
+  req.set(http::field::host, server_.host_port);
+  req.set(http::field::accept, "text/event-stream");
+  req.set(http::field::user_agent, "ib-studies/0.1.0");
+  if (!api_key_.empty()) req.set(http::field::authorization, "Bearer " + api_key_);
+  if (last_id_) req.set("Last-Event-ID", std::to_string(*last_id_));
+  stream_.expires_after(kRequestTimeout);
+  co_await http::async_write(stream_, req, token);
+  if (stopping_) co_return Next::stop;
+  if (ec) co_return cannot_connect("sending the request: " + ec.message());
+
+  beast::flat_buffer buffer;
+  http::response_parser<http::buffer_body> parser;
+  parser.body_limit(boost::none);
+  co_await http::async_read_header(stream_, buffer, parser, token);
+  if (stopping_) co_return Next::stop;
+  if (ec) co_return cannot_connect("reading the response: " + ec.message());
+
+  const unsigned status = parser.get().result_int();
+  if (status != 200) {
+    http::response_parser<http::string_body> body_parser{std::move(parser)};
+    body_parser.body_limit(64 * 1024);
+    stream_.expires_after(kRequestTimeout);
+    co_await http::async_read(stream_, buffer, body_parser, token);
+    if (stopping_) co_return Next::stop;
+    const std::string why =
+        "HTTP " + std::to_string(status) + " " + error_message(body_parser.get().body());
+    if (status == 401 || status == 403) {
+      events_.fatal(kExitCannotConnect, "the server refused " + what() + ": " + why +
+                                            "\nPass the server's key with --api-key (or "
+                                            "IB_STREAM_API_KEY).");
+      co_return Next::stop;
+    }
+    if (status == 400 || status == 404) {
+      events_.fatal(kExitCannotConnect, "the server refused " + what() + ": " + why);
+      co_return Next::stop;
+    }
+    // 429, 503 (TWS not connected yet), 5xx: the server is there; try again.
+    ever_connected_ = true;
+    notice(what() + ": " + why);
+    co_return Next::reconnect;
+  }
+  if (ever_connected_ && connections_ > 0) notice(what() + ": reconnected");
+  ever_connected_ = true;
+  ++connections_;
+
+  char chunk[16 * 1024];
+  while (!parser.is_done()) {
+    parser.get().body().data = chunk;
+    parser.get().body().size = sizeof chunk;
+    stream_.expires_after(kIdleTimeout);
+    co_await http::async_read_some(stream_, buffer, parser, token);
+    if (stopping_) co_return Next::stop;
+    if (ec == http::error::need_buffer) ec = {};
+    const std::size_t n = sizeof chunk - parser.get().body().size;
+    if (n > 0) {
+      for (const auto& e : parser_.feed(std::string_view(chunk, n))) {
+        on_event(e);
+        if (stopping_ || ended_) co_return Next::stop;
+      }
+    }
+    if (ec == beast::error::timeout) {
+      notice(what() + ": no data for 45 s (not even a keep-alive)");
+      co_return Next::reconnect;
+    }
+    if (ec) {
+      notice(what() + ": connection lost: " + ec.message());
+      co_return Next::reconnect;
+    }
+  }
+  co_return Next::reconnect; // the server ended the response
+}
+
+void SseSource::on_event(const studies::SseEvent& e) {
+  got_event_ = true;
+  studies::StreamEvent ev;
+  std::string error;
+  if (!studies::parse_stream_event(e.data, ev, error)) {
+    notice(what() + ": skipping an unreadable event: " + error);
+    return;
+  }
+  if (ev.type == "tick") {
+    std::uint64_t id = 0;
+    const bool has_id =
+        e.id && std::from_chars(e.id->data(), e.id->data() + e.id->size(), id).ec == std::errc();
+    if (has_id) {
+      if (last_id_ && id <= *last_id_) {
+        if (!first_tick_) return; // a tick we already have (replayed on resume)
+        notice(what() + ": the server's sequence restarted (id " + std::to_string(id) + " after " +
+               std::to_string(*last_id_) + "): ticks may be missing");
+      } else if (last_id_ && id > *last_id_ + 1 && !lost_reported_) {
+        notice(what() + ": gap: " + std::to_string(id - *last_id_ - 1) +
+               " ticks missing (event ids " + std::to_string(*last_id_) + " -> " +
+               std::to_string(id) + ")");
+      }
+      last_id_ = id;
+    }
+    first_tick_ = false;
+    events_.tick(ev, e.data);
+  } else if (ev.type == "info") {
+    on_info(ev);
+  } else if (ev.type == "error") {
+    std::string text;
+    if (const auto* err = ev.json.if_contains("error"); err && err->is_object()) {
+      const auto& o = err->get_object();
+      if (const auto* c = o.if_contains("code"); c && c->is_string()) text += c->get_string();
+      if (const auto* m = o.if_contains("message"); m && m->is_string())
+        text += ": " + std::string(m->get_string());
+    }
+    notice(what() + ": server error " + text);
+  } else if (ev.type == "complete") {
+    std::string reason;
+    if (const auto* r = ev.json.if_contains("reason"); r && r->is_string())
+      reason = r->get_string();
+    if (reason == "stopped") {
+      notice(what() + ": stopped by the server (complete, reason stopped)");
+      ended_ = true;
+      events_.ended();
+    } else {
+      notice(what() + ": complete (" + reason + ")");
+    }
+  }
+}
+
+void SseSource::on_info(const studies::StreamEvent& ev) {
+  const auto* info_v = ev.json.if_contains("info");
+  if (!info_v || !info_v->is_object()) return;
+  const auto& info = info_v->get_object();
+  std::string message;
+  if (const auto* m = info.if_contains("message"); m && m->is_string()) message = m->get_string();
+  if (first_info_) {
+    // The stream's opening event: it describes the contract.
+    first_info_ = false;
+    if (const auto* c = info.if_contains("contract"); c && c->is_object())
+      if (const auto* t = c->get_object().if_contains("min_tick"); t && t->is_number())
+        events_.min_tick(t->to_number<double>());
+    if (!info.contains("ticks_lost") && !info.contains("code")) return;
+  }
+  notice(what() + ": server notice: " + message);
+  if (const auto* lost = info.if_contains("ticks_lost"); lost && lost->is_number()) {
+    lost_reported_ = true;
+    notice(what() + ": gap: the server no longer had " +
+           std::to_string(lost->to_number<std::int64_t>()) + " ticks to resume with");
+  }
+  if (const auto* code = info.if_contains("code");
+      code && code->is_string() && code->get_string() == "resume_unknown")
+    last_id_.reset(); // a new subscription: its ids start over
+}
+
+} // namespace studies_cli

@@ -1,0 +1,67 @@
+// One SSE stream of one tick type (GET /stream/{contract_id}/{tick_type}),
+// read incrementally over Beast. On a dropped connection, an HTTP 429/503,
+// silence past the server's keep-alive, or a `complete` other than
+// `stopped`, it reconnects with capped, jittered backoff and resumes with
+// `Last-Event-ID`; gaps (an `info` ticks_lost, or a jump in the event ids)
+// are reported on stderr. Refusals that retrying cannot fix (401, 400, 404)
+// and a server that cannot be reached at all at the first attempt are fatal.
+//
+// Not thread-safe: every call and callback on the executor's one thread.
+#pragma once
+
+#include "studies/sse_parser.hpp"
+#include "studies_cli/live_source.hpp"
+#include "studies_cli/tick_source.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace studies_cli {
+
+class SseSource : public LiveSource, public std::enable_shared_from_this<SseSource> {
+public:
+  SseSource(boost::asio::any_io_executor ex, ServerAddress server, int contract_id,
+            std::string tick_type, std::string api_key, SourceEvents events);
+
+  void start() override;
+  void stop() override;
+
+private:
+  enum class Next { reconnect, stop };
+  boost::asio::awaitable<void> run();
+  boost::asio::awaitable<Next> stream_once();
+  void on_event(const studies::SseEvent& e);
+  void on_info(const studies::StreamEvent& ev);
+  std::string target() const;
+  std::string what() const; // "the Last stream"
+
+  boost::asio::any_io_executor ex_;
+  ServerAddress server_;
+  int contract_id_;
+  std::string tick_type_;
+  std::string api_key_;
+  SourceEvents events_;
+  boost::beast::tcp_stream stream_;
+  boost::asio::steady_timer timer_;
+  studies::SseParser parser_;
+  Backoff backoff_;
+  bool stopping_ = false;
+  bool ended_ = false;
+  bool ever_connected_ = false;
+  int connections_ = 0;
+  // Per connection:
+  bool got_event_ = false;
+  bool first_tick_ = true;
+  bool first_info_ = true;
+  bool lost_reported_ = false;
+  std::optional<std::uint64_t> last_id_; // across connections: the resume point
+};
+
+} // namespace studies_cli

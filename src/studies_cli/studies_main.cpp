@@ -1,0 +1,173 @@
+#include "studies_cli/studies_main.hpp"
+
+#include "studies_cli/options.hpp"
+#include "studies_cli/sse_source.hpp"
+#include "studies_cli/study_runner.hpp"
+#include "studies_cli/ws_source.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+
+namespace studies_cli {
+namespace asio = boost::asio;
+
+namespace {
+
+/// How long after a tick the held ticks are applied (same_time_order.hpp):
+/// enough for a tick written at the same instant on the other SSE connection.
+constexpr int kFlushDelayMs = 20;
+
+/// Replays a recording: every line an api.md §3 event; ticks are fed in file
+/// order, everything else is skipped. Deterministic: no clock is read.
+int run_replay(const StudiesOptions& o, StudyRunner& runner) {
+  std::ifstream in(o.replay);
+  if (!in) {
+    std::fprintf(stderr, "error: cannot read %s\n", o.replay.c_str());
+    return kExitUsage;
+  }
+  runner.start();
+  std::string line;
+  long long line_no = 0, bad = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    studies::StreamEvent ev;
+    std::string error;
+    if (!studies::parse_stream_event(line, ev, error)) {
+      if (++bad <= 10)
+        std::fprintf(stderr, "warning: %s:%lld: %s\n", o.replay.c_str(), line_no, error.c_str());
+      continue;
+    }
+    if (ev.type != "tick") continue;
+    if (!runner.on_tick(ev, line)) break;
+  }
+  runner.flush();
+  if (bad > 10) std::fprintf(stderr, "warning: %lld unreadable lines skipped\n", bad);
+  runner.finish();
+  return kExitOk;
+}
+
+int run_live(const StudiesOptions& o, StudyRunner& runner) {
+  ServerAddress server;
+  std::string error;
+  if (!ServerAddress::parse(o.server, server, error)) {
+    std::fprintf(stderr, "error: --server: %s\n", error.c_str());
+    return kExitUsage;
+  }
+  asio::io_context ioc(1);
+  std::vector<std::shared_ptr<LiveSource>> sources;
+  asio::signal_set signals(ioc, SIGINT, SIGTERM);
+  asio::steady_timer duration_timer(ioc), summary_timer(ioc), flush_timer(ioc);
+  bool flush_armed = false;
+  int exit_code = kExitOk;
+  bool stopping = false, failed = false;
+  std::size_t ended = 0;
+
+  auto stop_all = [&] {
+    if (stopping) return;
+    stopping = true;
+    for (auto& s : sources) s->stop();
+    signals.cancel();
+    duration_timer.cancel();
+    summary_timer.cancel();
+    flush_timer.cancel();
+  };
+
+  SourceEvents ev;
+  auto limit_reached = [&] {
+    if (!o.json) std::printf("Reached the limit of %lld trades\n", o.limit);
+    stop_all();
+  };
+  // Ticks of one server timestamp are applied together (trades first) once
+  // nothing more came for a moment: the other stream's tick of the same
+  // instant may still be on its way.
+  ev.tick = [&](const studies::StreamEvent& e, std::string_view record_line) {
+    if (stopping) return;
+    if (!runner.on_tick(e, record_line)) return limit_reached();
+    if (flush_armed) return;
+    flush_armed = true;
+    flush_timer.expires_after(std::chrono::milliseconds(kFlushDelayMs));
+    flush_timer.async_wait([&](boost::system::error_code ec) {
+      flush_armed = false;
+      if (ec || stopping) return;
+      if (!runner.flush()) limit_reached();
+    });
+  };
+  ev.min_tick = [&](double t) { runner.set_min_tick(t); };
+  ev.fatal = [&](int code, const std::string& message) {
+    if (stopping) return;
+    std::fprintf(stderr, "error: %s\n", message.c_str());
+    exit_code = code;
+    failed = runner.trades() == 0;
+    stop_all();
+  };
+  ev.ended = [&] {
+    if (++ended == sources.size()) stop_all();
+  };
+
+  if (o.transport == Transport::ws) {
+    sources.push_back(std::make_shared<WsSource>(ioc.get_executor(), server, o.contract_id,
+                                                 o.tick_types, o.api_key, ev));
+  } else {
+    // Quotes first: their stream is asked for (and usually answers) before
+    // the trades', so fewer early trades lack a quote.
+    for (const auto& t : o.tick_types)
+      sources.push_back(
+          std::make_shared<SseSource>(ioc.get_executor(), server, o.contract_id, t, o.api_key, ev));
+  }
+
+  signals.async_wait([&](boost::system::error_code ec, int sig) {
+    if (ec) return;
+    std::fprintf(stderr, "ib-studies: interrupted (signal %d) after %lld trades\n", sig,
+                 runner.trades());
+    stop_all();
+  });
+  if (o.duration > 0) {
+    duration_timer.expires_after(
+        std::chrono::milliseconds(static_cast<long long>(o.duration * 1000)));
+    duration_timer.async_wait([&](boost::system::error_code ec) {
+      if (!ec) stop_all();
+    });
+  }
+  // Human output: a summary every 10 s of wall clock as well (quiet markets).
+  std::function<void()> arm_summary = [&] {
+    summary_timer.expires_after(std::chrono::seconds(10));
+    summary_timer.async_wait([&](boost::system::error_code ec) {
+      if (ec || stopping) return;
+      runner.periodic_summary();
+      arm_summary();
+    });
+  };
+  if (!o.json) arm_summary();
+
+  runner.start();
+  for (auto& s : sources) s->start();
+  ioc.run();
+  if (!failed) {
+    runner.flush();
+    runner.finish();
+  }
+  return exit_code;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  auto parsed = parse_options(argc, argv);
+  if (auto* code = std::get_if<int>(&parsed)) return *code;
+  const auto& o = std::get<StudiesOptions>(parsed);
+  // A reader that goes away (| head) must not kill us before the summary.
+  std::signal(SIGPIPE, SIG_IGN);
+  StudyRunner runner(o, stdout, stderr);
+  if (!runner.open_files()) return kExitUsage;
+  return o.replay.empty() ? run_live(o, runner) : run_replay(o, runner);
+}
+
+} // namespace studies_cli
