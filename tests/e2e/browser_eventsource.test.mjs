@@ -17,115 +17,25 @@
 
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, execFile } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import http from "node:http";
-import net from "node:net";
 import path from "node:path";
-import readline from "node:readline";
-import { fileURLToPath } from "node:url";
 
-import { chromium } from "playwright-core";
+import {
+  CHROMIUM, ROOT, SERVER, dumpData, launchChromium, pageServer, portFree, sleep, startServer,
+  stopProcess, waitReady, waitUntil,
+} from "./lib/harness.mjs";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-const BIN_DIR = path.resolve(ROOT, process.env.IBS_BIN_DIR || "build");
-const SERVER = path.join(BIN_DIR, "ib-stream-server");
-const SIM = path.join(BIN_DIR, "ib-tws-sim");
-const CHROMIUM = process.env.IBS_CHROMIUM || "/usr/bin/chromium";
 const SEED_JS = readFileSync(path.join(ROOT, "tests", "integration", "seed", "browser_client.js"),
                              "utf8");
 
 const AAPL = 265598;
+const PORT = 8000; // the port the seed's client names
 const SIM_SEED = 3;
 const SIM_RATE = 50;
-const START_TIMEOUT_MS = 20_000;
 const STREAM_TIMEOUT_MS = 40_000;
 
-function portFree(port) {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.once("error", () => resolve(false));
-    srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
-  });
-}
-
-function startServer() {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(SERVER, ["--simulate", "--listen", "127.0.0.1:8000",
-                                "--sim-seed", String(SIM_SEED), "--sim-rate", String(SIM_RATE),
-                                "--client-id", "61"],
-                       { stdio: ["ignore", "pipe", "pipe"] });
-    let stderr = "";
-    proc.stderr.on("data", (d) => { stderr += d; });
-    const timer = setTimeout(() => {
-      proc.kill("SIGKILL");
-      reject(new Error(`ib-stream-server did not listen within ${START_TIMEOUT_MS} ms: ${stderr}`));
-    }, START_TIMEOUT_MS);
-    const rl = readline.createInterface({ input: proc.stdout });
-    rl.once("line", (line) => {
-      clearTimeout(timer);
-      const info = JSON.parse(line);
-      assert.equal(info.event, "listening");
-      assert.equal(info.port, 8000);
-      resolve({ proc, info, stderr: () => stderr });
-    });
-    proc.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`ib-stream-server exited (${code}) before listening: ${stderr}`));
-    });
-  });
-}
-
-function stopProcess(proc) {
-  return new Promise((resolve) => {
-    if (proc.exitCode !== null || proc.signalCode !== null) return resolve(proc.exitCode);
-    const timer = setTimeout(() => proc.kill("SIGKILL"), 15_000);
-    proc.once("exit", (code) => { clearTimeout(timer); resolve(code); });
-    proc.kill("SIGTERM");
-  });
-}
-
-async function waitReady() {
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    try {
-      const r = await fetch("http://127.0.0.1:8000/ready");
-      if (r.status === 200) return;
-    } catch { /* not yet */ }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error("ib-stream-server never became ready");
-}
-
 function dumpQuotes(count) {
-  return new Promise((resolve, reject) => {
-    execFile(SIM, ["--dump", String(AAPL), "--count", String(count), "--seed", String(SIM_SEED),
-                   "--rate", String(SIM_RATE)], { maxBuffer: 64 << 20 }, (err, stdout) => {
-      if (err) return reject(err);
-      resolve(stdout.split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l))
-        .filter((t) => t.tick_type === "BidAsk").map((t) => t.data));
-    });
-  });
-}
-
-// A page origin other than the API's: http://127.0.0.1:<port>/ serves `html`.
-function pageServer(html) {
-  return new Promise((resolve) => {
-    const srv = http.createServer((req, res) => {
-      res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" });
-      res.end(html);
-    });
-    srv.listen(0, "127.0.0.1", () => resolve(srv));
-  });
-}
-
-async function waitFor(predicate, timeoutMs, what) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (predicate()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
+  return dumpData({ conId: AAPL, count, seed: SIM_SEED, rate: SIM_RATE }, "BidAsk");
 }
 
 describe("seed EventSource client in headless Chromium", { timeout: 110_000 }, () => {
@@ -136,16 +46,12 @@ describe("seed EventSource client in headless Chromium", { timeout: 110_000 }, (
   before(async () => {
     assert.ok(existsSync(SERVER), `${SERVER} not built (set IBS_BIN_DIR)`);
     assert.ok(existsSync(CHROMIUM), `${CHROMIUM} missing (apt-get install chromium)`);
-    assert.ok(await portFree(8000),
+    assert.ok(await portFree(PORT),
               "port 8000 on 127.0.0.1 is in use: the seed's client names http://localhost:8000, " +
               "so this test needs it free");
-    server = await startServer();
-    await waitReady();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-             "--disable-component-update", "--disable-sync", "--no-first-run"],
-    });
+    server = await startServer({ port: PORT, simSeed: SIM_SEED, simRate: SIM_RATE, clientId: 61 });
+    await waitReady(PORT);
+    browser = await launchChromium();
     pages = await pageServer("<!doctype html><title>page</title><body>");
   });
 
@@ -170,10 +76,10 @@ describe("seed EventSource client in headless Chromium", { timeout: 110_000 }, (
     await page.goto(`http://127.0.0.1:${pages.address().port}/`);
     // the seed's example, verbatim, as a page script
     await page.addScriptTag({ content: SEED_JS });
-    await waitFor(() => logs.some((l) => l.startsWith("Stream completed:")) || errors.length,
-                  STREAM_TIMEOUT_MS, "Stream completed");
+    await waitUntil(() => logs.some((l) => l.startsWith("Stream completed:")) || errors.length,
+                    STREAM_TIMEOUT_MS, "Stream completed");
     // give a wrongly still-open stream a moment to misbehave
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     assert.deepEqual(errors, []);
     const quotes = logs.filter((l) => l.startsWith("Bid:"));
     assert.equal(quotes.length, 100, logs.join("\n"));

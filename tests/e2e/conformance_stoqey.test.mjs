@@ -24,18 +24,15 @@
 
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, execFile } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import readline from "node:readline";
-import { fileURLToPath } from "node:url";
 
 import { EventName, IBApi } from "@stoqey/ib";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-const BIN_DIR = path.resolve(ROOT, process.env.IBS_BIN_DIR || "build");
-const SIM = path.join(BIN_DIR, "ib-tws-sim");
+import { SIM, simDump, sleep, waitUntil } from "./lib/harness.mjs";
 
 const SEED = 4242;
 const START_TIME = 1700000000; // 2023-11-14 22:13:20 UTC
@@ -200,15 +197,9 @@ function withTimeout(promise, ms, what) {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** Polls `cond` every 20 ms until it is true; rejects after `ms`. */
-async function waitFor(cond, ms, what) {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms: ${what}`);
-    await sleep(20);
-  }
+function waitFor(cond, ms, what) {
+  return waitUntil(cond, ms, what, 20);
 }
 
 /** An ib-tws-sim process on a free loopback port. */
@@ -286,29 +277,17 @@ class SimProcess {
 }
 
 /** `ib-tws-sim --dump`: the ticks a first subscriber of `conId` receives, by tick type. */
-function dumpTicks(conId, count, rate) {
-  return new Promise((resolve, reject) => {
-    execFile(SIM, ["--dump", String(conId), "--count", String(count), "--seed", String(SEED),
-                   "--start-time", String(START_TIME), "--rate", String(rate)],
-             { timeout: DUMP_TIMEOUT_MS, maxBuffer: 256 * 1024 * 1024 },
-             (err, stdout, stderr) => {
-               if (err) {
-                 reject(new Error(`ib-tws-sim --dump failed: ${err.message}; stderr: ${stderr}`));
-                 return;
-               }
-               const byType = { Last: [], AllLast: [], BidAsk: [], MidPoint: [] };
-               for (const line of stdout.split("\n")) {
-                 if (!line.trim()) continue;
-                 const rec = JSON.parse(line);
-                 if (!(rec.tick_type in byType)) {
-                   reject(new Error(`--dump printed an unknown tick_type: ${line}`));
-                   return;
-                 }
-                 byType[rec.tick_type].push(rec);
-               }
-               resolve(byType);
-             });
-  });
+async function dumpTicks(conId, count, rate) {
+  const records = await simDump({ conId, count, seed: SEED, startTime: START_TIME, rate,
+                                  timeoutMs: DUMP_TIMEOUT_MS });
+  const byType = { Last: [], AllLast: [], BidAsk: [], MidPoint: [] };
+  for (const rec of records) {
+    if (!(rec.tick_type in byType)) {
+      throw new Error(`--dump printed an unknown tick_type: ${JSON.stringify(rec)}`);
+    }
+    byType[rec.tick_type].push(rec);
+  }
+  return byType;
 }
 
 /** A dump record reduced to the values a TWS client can see. */

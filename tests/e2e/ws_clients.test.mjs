@@ -19,86 +19,23 @@
 
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import http from "node:http";
-import path from "node:path";
-import readline from "node:readline";
-import { fileURLToPath } from "node:url";
 
-import { chromium } from "playwright-core";
 import WebSocket from "ws";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-const BIN_DIR = path.resolve(ROOT, process.env.IBS_BIN_DIR || "build");
-const SERVER = path.join(BIN_DIR, "ib-stream-server");
-const SIM = path.join(BIN_DIR, "ib-tws-sim");
-const CHROMIUM = process.env.IBS_CHROMIUM || "/usr/bin/chromium";
+import {
+  CHROMIUM, SERVER, dumpData, launchChromium, pageServer, sleep, startServer, stopProcess,
+  waitReady,
+} from "./lib/harness.mjs";
 
 const AAPL = 265598;
 const SIM_SEED = 5;
 const SIM_RATE = 30;
-const START_TIMEOUT_MS = 20_000;
 const STREAM_TIMEOUT_MS = 40_000;
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
 
-function startServer() {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(SERVER, ["--simulate", "--listen", "127.0.0.1:0",
-                                "--sim-seed", String(SIM_SEED), "--sim-rate", String(SIM_RATE),
-                                "--client-id", "62", "--linger-ms", "300"],
-                       { stdio: ["ignore", "pipe", "pipe"] });
-    let stderr = "";
-    proc.stderr.on("data", (d) => { stderr += d; });
-    const timer = setTimeout(() => {
-      proc.kill("SIGKILL");
-      reject(new Error(`ib-stream-server did not listen within ${START_TIMEOUT_MS} ms: ${stderr}`));
-    }, START_TIMEOUT_MS);
-    const rl = readline.createInterface({ input: proc.stdout });
-    rl.once("line", (line) => {
-      clearTimeout(timer);
-      const info = JSON.parse(line);
-      assert.equal(info.event, "listening");
-      assert.ok(info.port > 0 && info.port !== 8000, `port ${info.port}`);
-      resolve({ proc, port: info.port, stderr: () => stderr });
-    });
-    proc.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`ib-stream-server exited (${code}) before listening: ${stderr}`));
-    });
-  });
-}
-
-function stopProcess(proc) {
-  return new Promise((resolve) => {
-    if (proc.exitCode !== null || proc.signalCode !== null) return resolve(proc.exitCode);
-    const timer = setTimeout(() => proc.kill("SIGKILL"), 15_000);
-    proc.once("exit", (code) => { clearTimeout(timer); resolve(code); });
-    proc.kill("SIGTERM");
-  });
-}
-
-async function waitReady(port) {
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    try {
-      const r = await fetch(`http://127.0.0.1:${port}/ready`);
-      if (r.status === 200) return;
-    } catch { /* not yet */ }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error("ib-stream-server never became ready");
-}
-
 function dump(tickType, count) {
-  return new Promise((resolve, reject) => {
-    execFile(SIM, ["--dump", String(AAPL), "--count", String(count), "--seed", String(SIM_SEED),
-                   "--rate", String(SIM_RATE)], { maxBuffer: 64 << 20 }, (err, stdout) => {
-      if (err) return reject(err);
-      resolve(stdout.split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l))
-        .filter((t) => t.tick_type === tickType).map((t) => t.data));
-    });
-  });
+  return dumpData({ conId: AAPL, count, seed: SIM_SEED, rate: SIM_RATE }, tickType);
 }
 
 // The tick without its times (the in-process market runs on the wall clock).
@@ -127,16 +64,6 @@ function checkTickData(d, tickType) {
   assert.equal(d.timestamp, new Date(d.unix_time * 1000).toISOString().slice(0, 19)
     .replace("T", " "));
   if (tickType === "Last") assert.equal(d.tick_type, "Last");
-}
-
-function pageServer(html) {
-  return new Promise((resolve) => {
-    const srv = http.createServer((req, res) => {
-      res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" });
-      res.end(html);
-    });
-    srv.listen(0, "127.0.0.1", () => resolve(srv));
-  });
 }
 
 // A `ws` client that keeps every parsed message and can wait for one.
@@ -213,7 +140,9 @@ describe("WebSocket clients: Node ws and the browser's WebSocket", { timeout: 15
   before(async () => {
     assert.ok(existsSync(SERVER), `${SERVER} not built (set IBS_BIN_DIR)`);
     assert.ok(existsSync(CHROMIUM), `${CHROMIUM} missing (apt-get install chromium)`);
-    server = await startServer();
+    server = await startServer({ port: 0, simSeed: SIM_SEED, simRate: SIM_RATE, clientId: 62,
+                                 extraArgs: ["--linger-ms", "300"] });
+    assert.ok(server.port > 0 && server.port !== 8000, `port ${server.port}`);
     await waitReady(server.port);
   });
 
@@ -270,7 +199,7 @@ describe("WebSocket clients: Node ws and the browser's WebSocket", { timeout: 15
     assert.equal(done.type, "unsubscribed_all", JSON.stringify(done));
     assert.equal(done.data.unsubscribed_count, 2);
     const n = c.messages.filter((m) => m.type === "tick").length;
-    await new Promise((r) => setTimeout(r, 800));
+    await sleep(800);
     assert.equal(c.messages.filter((m) => m.type === "tick").length, n,
                  "no tick after unsubscribed_all");
     for (const m of c.messages) {
@@ -285,11 +214,7 @@ describe("WebSocket clients: Node ws and the browser's WebSocket", { timeout: 15
 
   it("Chromium: native WebSocket on /ws/stream/{id}/BidAsk?limit=25 and subscribe on /multi",
      async () => {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-             "--disable-component-update", "--disable-sync", "--no-first-run"],
-    });
+    browser = await launchChromium();
     pages = await pageServer("<!doctype html><title>page</title><body>");
     const page = await browser.newPage();
     const errors = [];

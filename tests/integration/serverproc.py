@@ -103,6 +103,7 @@ import urllib.parse
 
 import requests
 
+from iohelpers import Closing, close_quietly, deadline_after, time_left
 from simproc import binary, free_port
 
 _client_ids = itertools.count(40)
@@ -410,7 +411,7 @@ class SSEBlock:
         return f"SSEBlock({self.lines!r})"
 
 
-class SSEStream:
+class SSEStream(Closing):
     def __init__(self, host, port, path, params=None, headers=None, timeout=10, method="GET"):
         if params:
             items = params.items() if isinstance(params, dict) else params
@@ -550,7 +551,7 @@ class SSEStream:
     def body(self, timeout=None):
         deadline = time.monotonic() + (timeout or self.timeout)
         while not self.ended:
-            self._fill(max(0.001, deadline - time.monotonic()))
+            self._fill(time_left(deadline))
         return self.raw
 
     def json(self, timeout=None):
@@ -583,10 +584,9 @@ class SSEStream:
             self._fill(remaining if remaining is not None else self.timeout)
 
     def next_block(self, timeout=None):
-        timeout = self.timeout if timeout is None else timeout
-        deadline = time.monotonic() + timeout
+        deadline = deadline_after(timeout, self.timeout)
         while True:
-            line = self._next_line(max(0.001, deadline - time.monotonic()))
+            line = self._next_line(time_left(deadline))
             if line is None:
                 if self._pending_lines:  # incomplete block at the end: not dispatched
                     lines, self._pending_lines = self._pending_lines, []
@@ -609,30 +609,27 @@ class SSEStream:
             self._pending_lines.append(line)
 
     def next_event(self, timeout=None):
-        timeout = self.timeout if timeout is None else timeout
-        deadline = time.monotonic() + timeout
+        deadline = deadline_after(timeout, self.timeout)
         while True:
-            block = self.next_block(max(0.001, deadline - time.monotonic()))
+            block = self.next_block(time_left(deadline))
             if block is None or block.data is not None:
                 return block
 
     def events(self, n, timeout=None):
-        timeout = self.timeout if timeout is None else timeout
-        deadline = time.monotonic() + timeout
+        deadline = deadline_after(timeout, self.timeout)
         out = []
         while len(out) < n:
-            ev = self.next_event(max(0.001, deadline - time.monotonic()))
+            ev = self.next_event(time_left(deadline))
             if ev is None:
                 break
             out.append(ev)
         return out
 
     def until(self, pred, timeout=None):
-        timeout = self.timeout if timeout is None else timeout
-        deadline = time.monotonic() + timeout
+        deadline = deadline_after(timeout, self.timeout)
         out = []
         while True:
-            ev = self.next_event(max(0.001, deadline - time.monotonic()))
+            ev = self.next_event(time_left(deadline))
             if ev is None:
                 raise AssertionError(f"stream ended before the expected event; got {out!r}")
             out.append(ev)
@@ -640,23 +637,13 @@ class SSEStream:
                 return out
 
     def read_to_end(self, timeout=None):
-        timeout = self.timeout if timeout is None else timeout
-        deadline = time.monotonic() + timeout
+        deadline = deadline_after(timeout, self.timeout)
         out = []
         while True:
-            block = self.next_block(max(0.001, deadline - time.monotonic()))
+            block = self.next_block(time_left(deadline))
             if block is None:
                 return out
             out.append(block)
 
     def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
+        close_quietly(self.sock)

@@ -14,6 +14,13 @@ test_server_faults, test_server_resume), on top of serverproc and simproc.
         .events() -> [(t, SSEBlock)], .ticks() -> [(id, data)], .wait(pred,
         timeout, what) waits until pred(listener) is truthy, .close().
     info_says(ev, word), error_code(ev), tick_count_after(listener, t)
+    AAPL, MNQ, ES, EURUSD, UNKNOWN (no such contract), START, TYPES,
+        DATA_TYPE (tick type -> its data.type), ISO (an ISO-8601 timestamp)
+    flatten(obj) -> {"a.b.0": scalar}, window_offset(got, expected) -> k or None
+    start_server(sim, args=()) -> Server(sim, args=args); stops sim when the
+        server does not start (for setUpClass)
+    ApiAssertions: unittest.TestCase mixin, checks of api.md shapes shared by
+        the SSE and WebSocket tests (test_server_api, test_ws_server, ...).
     ServerCase: unittest.TestCase with a simulator + server per test and
         assertions shared by the test files.
 """
@@ -29,10 +36,49 @@ import time
 import unittest
 
 import simproc
+from iohelpers import wait_on
 from serverproc import Server, sim_admin
 
 AAPL, MNQ, ES, EURUSD = 265598, 711280073, 551601777, 12087792
+UNKNOWN = 999999
 START = 1700000000
+TYPES = ["Last", "AllLast", "BidAsk", "MidPoint"]
+DATA_TYPE = {"Last": "time_sales", "AllLast": "time_sales", "BidAsk": "bid_ask",
+             "MidPoint": "midpoint"}
+ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
+
+
+def flatten(obj, prefix=""):
+    """{"a.b.c": value} for every scalar of a JSON value."""
+    out = {}
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            out.update(flatten(v, f"{prefix}{k}."))
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            out.update(flatten(v, f"{prefix}{i}."))
+    else:
+        out[prefix.rstrip(".")] = obj
+    return out
+
+
+def window_offset(got, expected):
+    """Offset k with expected[k:k+len(got)] == got, or None."""
+    n = len(got)
+    for k in range(0, len(expected) - n + 1):
+        if expected[k:k + n] == got:
+            return k
+    return None
+
+
+def start_server(sim, args=()):
+    """Server(sim, args=args); the simulator is stopped when the server fails
+    to start (setUpClass gets no tearDownClass then)."""
+    try:
+        return Server(sim, args=args)
+    except Exception:
+        sim.stop()
+        raise
 
 
 class Sim(simproc.Simulator):
@@ -142,20 +188,11 @@ class Listener:
         return [ev.json for ev in self.blocks() if ev.type != "tick"]
 
     def wait(self, pred, timeout=20, what="condition"):
-        deadline = time.monotonic() + timeout
-        with self.cond:
-            while True:
-                value = pred(self)
-                if value:
-                    return value
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise AssertionError(
-                        f"{self.path}: timed out after {timeout}s waiting for {what}; "
-                        f"{len(self._events)} events, non-tick events: "
-                        f"{[ev.json for _, ev in self._events if ev.type != 'tick'][-8:]}, "
-                        f"ended={self.done}")
-                self.cond.wait(min(left, 0.2))
+        return wait_on(self.cond, lambda: pred(self), timeout, lambda: (
+            f"{self.path}: timed out after {timeout}s waiting for {what}; "
+            f"{len(self._events)} events, non-tick events: "
+            f"{[ev.json for _, ev in self._events if ev.type != 'tick'][-8:]}, "
+            f"ended={self.done}"))
 
     def wait_ticks(self, n, timeout=20):
         """Waits for at least n tick events in total."""
@@ -224,7 +261,33 @@ def rss_kib(pid):
     return 0
 
 
-class ServerCase(unittest.TestCase):
+class ApiAssertions:
+    """unittest.TestCase mixin: api.md shapes that SSE and WebSocket share."""
+
+    def check_error_object(self, err, code, where):
+        """An `error` object: the code, a non-empty message, details."""
+        self.assertEqual(err.get("code"), code, where)
+        self.assertIsInstance(err.get("message"), str, where)
+        self.assertTrue(err["message"], where)
+        self.assertIn("details", err, where)
+        return err
+
+    def check_tick_data(self, d, tick_type, where):
+        """A tick's `data`: its type for the tick type (and time & sales'
+        tick_type), its timestamp the UTC text of its unix_time."""
+        self.assertEqual(d["type"], DATA_TYPE[tick_type], where)
+        if DATA_TYPE[tick_type] == "time_sales":
+            self.assertEqual(d["tick_type"], tick_type, where)
+        self.assertEqual(d["timestamp"],
+                         time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(d["unix_time"])))
+        return d
+
+    def check_mnq_contract(self, c):
+        self.assertEqual((c["symbol"], c["sec_type"], c["exchange"], c["currency"],
+                          c["min_tick"]), ("MNQ", "FUT", "CME", "USD", 0.25))
+
+
+class ServerCase(ApiAssertions, unittest.TestCase):
     """A simulator + server per test (setUp, or start() with other options);
     listeners, server and simulators are cleaned up even when the test
     fails, and the server's log tail is then printed on stderr."""
@@ -297,9 +360,7 @@ class ServerCase(unittest.TestCase):
 
     def assert_window_of_dump(self, data, con_id, tick_type, who, count=4000):
         """`data` (tick objects) is a contiguous window of the seeded market."""
-        want = self.sim.dump(con_id, count, tick_type)
-        n = len(data)
-        offset = next((k for k in range(len(want) - n + 1) if want[k:k + n] == data), None)
-        self.assertIsNotNone(offset, f"{who}: {n} ticks are not a contiguous window of the "
-                                     f"seeded {tick_type} series (duplicates or gaps)")
+        offset = window_offset(data, self.sim.dump(con_id, count, tick_type))
+        self.assertIsNotNone(offset, f"{who}: {len(data)} ticks are not a contiguous window of "
+                                     f"the seeded {tick_type} series (duplicates or gaps)")
         return offset

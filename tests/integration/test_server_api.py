@@ -13,15 +13,10 @@ import unittest
 
 from serverproc import Server, closed_port, run_server
 from simproc import Simulator
+from streamwatch import (AAPL, ES, EURUSD, ISO, MNQ, START, TYPES, UNKNOWN, ApiAssertions,
+                         flatten, start_server, window_offset)
 
-AAPL, MNQ, ES, EURUSD = 265598, 711280073, 551601777, 12087792
-UNKNOWN = 999999
-TYPES = ["Last", "AllLast", "BidAsk", "MidPoint"]
-DATA_TYPE = {"Last": "time_sales", "AllLast": "time_sales", "BidAsk": "bid_ask",
-             "MidPoint": "midpoint"}
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
-ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
-START = 1700000000
 # The shared server's settings, all different from the defaults so that
 # "effective limits" can be told apart.
 MAX_STREAMS, MAX_CLIENTS, STREAM_TIMEOUT, BUFFER_SIZE = 20, 321, 120, 77
@@ -36,30 +31,7 @@ def pick(d, *names):
     raise AssertionError(f"none of {names} in {sorted(d)}")
 
 
-def flatten(obj, prefix=""):
-    """{"a.b.c": value} for every scalar of a JSON value."""
-    out = {}
-    if isinstance(obj, dict):
-        for k, v in obj.items():
-            out.update(flatten(v, f"{prefix}{k}."))
-    elif isinstance(obj, list):
-        for i, v in enumerate(obj):
-            out.update(flatten(v, f"{prefix}{i}."))
-    else:
-        out[prefix.rstrip(".")] = obj
-    return out
-
-
-def window_offset(got, expected):
-    """Offset k with expected[k:k+len(got)] == got, or None."""
-    n = len(got)
-    for k in range(0, len(expected) - n + 1):
-        if expected[k:k + n] == got:
-            return k
-    return None
-
-
-class ApiCase(unittest.TestCase):
+class ApiCase(ApiAssertions, unittest.TestCase):
     """Assertions shared by the test classes."""
 
     def assert_api_error(self, status, headers, body, want_status, want_code, mentions=()):
@@ -68,11 +40,7 @@ class ApiCase(unittest.TestCase):
         if isinstance(body, (bytes, str)):
             body = json.loads(body)
         self.assertIsInstance(body.get("error"), dict, body)
-        err = body["error"]
-        self.assertEqual(err.get("code"), want_code, body)
-        self.assertIsInstance(err.get("message"), str, body)
-        self.assertTrue(err["message"], body)
-        self.assertIn("details", err, body)
+        err = self.check_error_object(body["error"], want_code, body)
         self.assertIsInstance(body.get("timestamp"), str, body)
         self.assertRegex(body["timestamp"], ISO)
         for word in mentions:
@@ -134,13 +102,7 @@ class ApiCase(unittest.TestCase):
         self.assertEqual(j["type"], "tick", j)
         self.assertEqual(j["contract_id"], con_id, j)
         self.assertRegex(j["timestamp"], ISO_MS)
-        d = j["data"]
-        self.assertEqual(d["type"], DATA_TYPE[tick_type], j)
-        if DATA_TYPE[tick_type] == "time_sales":
-            self.assertEqual(d["tick_type"], tick_type, j)
-        self.assertEqual(d["timestamp"],
-                         time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(d["unix_time"])))
-        return d
+        return self.check_tick_data(j["data"], tick_type, j)
 
     def read_limited(self, server, path, params, n, timeout=20):
         """A limit=n stream read to its end; returns (stream, blocks, info, ticks, complete)."""
@@ -168,14 +130,10 @@ class SharedServer(ApiCase):
         cls.sim = Simulator(seed=7, start_time=START, rate=50,
                             extra=("--max-tick-by-tick", "-1",
                                    "--contract-rate", f"{ES}=0.001"))
-        try:
-            cls.server = Server(cls.sim, args=(
-                "--max-streams", MAX_STREAMS, "--max-clients", MAX_CLIENTS,
-                "--stream-timeout", STREAM_TIMEOUT, "--buffer-size", BUFFER_SIZE,
-                "--keepalive-seconds", 1, "--linger-ms", 300))
-        except Exception:
-            cls.sim.stop()
-            raise
+        cls.server = start_server(cls.sim, args=(
+            "--max-streams", MAX_STREAMS, "--max-clients", MAX_CLIENTS,
+            "--stream-timeout", STREAM_TIMEOUT, "--buffer-size", BUFFER_SIZE,
+            "--keepalive-seconds", 1, "--linger-ms", 300))
 
     @classmethod
     def tearDownClass(cls):
@@ -434,8 +392,7 @@ class SseFormat(SharedServer):
         _, _, info, _, _ = self.read_limited(self.server, f"/stream/{MNQ}/BidAsk",
                                              {"limit": "1"}, 1)
         c = self.check_info(info, MNQ, "BidAsk")
-        self.assertEqual((c["symbol"], c["sec_type"], c["exchange"], c["currency"],
-                          c["min_tick"]), ("MNQ", "FUT", "CME", "USD", 0.25))
+        self.check_mnq_contract(c)
 
     def test_limit_then_complete_then_end(self):
         for n in (1, 7):

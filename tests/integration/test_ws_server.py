@@ -26,15 +26,10 @@ import urllib.parse
 import websockets.exceptions
 
 from serverproc import Server
-from streamwatch import (AAPL, ES, EURUSD, MNQ, START, ServerCase, Sim, error_code,
-                         info_says)
+from streamwatch import (AAPL, ES, EURUSD, ISO, MNQ, START, TYPES, UNKNOWN, ServerCase, Sim,
+                         error_code, flatten, info_says, start_server, window_offset)
 from wsclient import WS
 
-UNKNOWN = 999999
-TYPES = ["Last", "AllLast", "BidAsk", "MidPoint"]
-DATA_TYPE = {"Last": "time_sales", "AllLast": "time_sales", "BidAsk": "bid_ask",
-             "MidPoint": "midpoint"}
-ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
 SCHEMA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "schemas",
                           "ws")
 MESSAGE_TYPES = ["subscribe", "multi_subscribe", "unsubscribe", "unsubscribe_all", "ping",
@@ -42,28 +37,6 @@ MESSAGE_TYPES = ["subscribe", "multi_subscribe", "unsubscribe", "unsubscribe_all
 MAX_STREAMS = 17  # the shared server's --max-streams: max_concurrent_streams in `connected`
 LINGER_MS = 500
 MiB = 1 << 20
-
-
-def window_offset(got, expected):
-    """Offset k with expected[k:k+len(got)] == got, or None."""
-    n = len(got)
-    for k in range(0, len(expected) - n + 1):
-        if expected[k:k + n] == got:
-            return k
-    return None
-
-
-def flatten(obj, prefix=""):
-    out = {}
-    if isinstance(obj, dict):
-        for k, v in obj.items():
-            out.update(flatten(v, f"{prefix}{k}."))
-    elif isinstance(obj, list):
-        for i, v in enumerate(obj):
-            out.update(flatten(v, f"{prefix}{i}."))
-    else:
-        out[prefix.rstrip(".")] = obj
-    return out
 
 
 def err_code(msg):
@@ -168,11 +141,7 @@ class WsCase(ServerCase):
     def check_error(self, msg, code, id_=None, mentions=()):
         self.check_envelope(msg)
         self.assertEqual(msg["type"], "error", msg)
-        err = msg["error"]
-        self.assertEqual(err.get("code"), code, msg)
-        self.assertIsInstance(err.get("message"), str, msg)
-        self.assertTrue(err["message"], msg)
-        self.assertIn("details", err, msg)
+        err = self.check_error_object(msg["error"], code, msg)
         if id_ is not None:
             self.assertEqual(msg.get("id"), id_, msg)
         text = err["message"] + " " + json.dumps(err["details"])
@@ -188,13 +157,7 @@ class WsCase(ServerCase):
         self.assertEqual(msg["tick_type"], tick_type, msg)
         if request_id is not None:
             self.assertEqual(msg["request_id"], request_id, msg)
-        d = msg["data"]
-        self.assertEqual(d["type"], DATA_TYPE[tick_type], msg)
-        if DATA_TYPE[tick_type] == "time_sales":
-            self.assertEqual(d["tick_type"], tick_type, msg)
-        self.assertEqual(d["timestamp"],
-                         time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(d["unix_time"])))
-        return d
+        return self.check_tick_data(msg["data"], tick_type, msg)
 
     def check_subscribed(self, msg, con_id, tick_type, id_=None):
         self.check_envelope(msg)
@@ -242,6 +205,17 @@ class WsCase(ServerCase):
                                    f"{[m for m in c.messages() if m.get('type') != 'tick'][-5:]}")
         return code
 
+    def multi_subscribe(self, c, id_, tick_types, con_id=AAPL, params=None, timeout=10):
+        data = {"contract_id": con_id, "tick_types": tick_types}
+        if params is not None:
+            data["params"] = params
+        return c.request({"type": "multi_subscribe", "id": id_, "data": data}, timeout=timeout)
+
+    def subscribe_ok(self, c, id_, tick_type, con_id=AAPL, params=None):
+        """subscribe(), then check_subscribed() of the reply; returns its data."""
+        return self.check_subscribed(self.subscribe(c, id_, tick_type, con_id, params), con_id,
+                                     tick_type, id_)
+
     def subscribe(self, c, id_, tick_type, con_id=AAPL, params=None):
         msg = {"type": "subscribe", "id": id_,
                "data": {"contract_id": con_id, "tick_type": tick_type}}
@@ -274,11 +248,7 @@ class SharedServerCase(WsCase):
     def setUpClass(cls):
         cls.shared_sim = Sim(seed=7, start_time=START, rate=cls.sim_rate,
                              extra=cls.class_sim_extra)
-        try:
-            cls.shared_server = Server(cls.shared_sim, args=cls.class_server_args)
-        except Exception:
-            cls.shared_sim.stop()
-            raise
+        cls.shared_server = start_server(cls.shared_sim, args=cls.class_server_args)
 
     @classmethod
     def tearDownClass(cls):
@@ -338,9 +308,7 @@ class SingleStream(SharedServerCase):
                 want = self.sim.dump(con_id, 4000, tick_type)
                 self.assertIsNotNone(window_offset(data, want), f"{tick_type}: {data[:3]}")
                 if con_id == MNQ:
-                    c = sub["contract_info"]
-                    self.assertEqual((c["symbol"], c["sec_type"], c["exchange"], c["currency"],
-                                      c["min_tick"]), ("MNQ", "FUT", "CME", "USD", 0.25))
+                    self.check_mnq_contract(sub["contract_info"])
 
     def test_prices_are_shortest_round_trip(self):
         c = self.ws(f"/ws/stream/{AAPL}/BidAsk", {"limit": 20})
@@ -413,9 +381,7 @@ class Multi(SharedServerCase):
 
     def test_multi_subscribe_routes_ticks_by_request_id(self):
         c = self.multi()
-        reply = c.request({"type": "multi_subscribe", "id": "m1",
-                           "data": {"contract_id": AAPL, "tick_types": ["BidAsk", "Last"]}},
-                          timeout=15)
+        reply = self.multi_subscribe(c, "m1", ["BidAsk", "Last"], timeout=15)
         self.check_envelope(reply)
         self.assertEqual(reply["type"], "multi_subscribed", reply)
         self.assertEqual(reply["data"]["contract_id"], AAPL, reply)
@@ -452,9 +418,9 @@ class Multi(SharedServerCase):
 
     def test_subscribe_and_unsubscribe(self):
         c = self.multi()
-        a = self.check_subscribed(self.subscribe(c, "s1", "BidAsk"), AAPL, "BidAsk", "s1")
+        a = self.subscribe_ok(c, "s1", "BidAsk")
         self.check_aapl_contract(a["contract_info"])
-        b = self.check_subscribed(self.subscribe(c, "s2", "MidPoint"), AAPL, "MidPoint", "s2")
+        b = self.subscribe_ok(c, "s2", "MidPoint")
         self.assertNotEqual(a["request_id"], b["request_id"])
         c.wait_ticks(5, a["request_id"])
         c.wait_ticks(3, b["request_id"])
@@ -484,8 +450,7 @@ class Multi(SharedServerCase):
 
     def test_subscribe_with_limit_completes_and_the_connection_stays(self):
         c = self.multi()
-        sub = self.check_subscribed(self.subscribe(c, "lim", "BidAsk", params={"limit": 7}),
-                                    AAPL, "BidAsk", "lim")
+        sub = self.subscribe_ok(c, "lim", "BidAsk", params={"limit": 7})
         rid = sub["request_id"]
         comp = c.next(20, lambda m: m.get("type") == "complete")
         time.sleep(0.4)
@@ -499,9 +464,8 @@ class Multi(SharedServerCase):
 
     def test_multi_subscribe_with_params(self):
         c = self.multi()
-        reply = c.request({"type": "multi_subscribe", "id": "mp",
-                           "data": {"contract_id": AAPL, "tick_types": ["MidPoint", "BidAsk"],
-                                    "params": {"limit": 3}}}, timeout=15)
+        reply = self.multi_subscribe(c, "mp", ["MidPoint", "BidAsk"], params={"limit": 3},
+                                     timeout=15)
         self.assertEqual(reply["type"], "multi_subscribed", reply)
         rids = [s["request_id"] for s in reply["data"]["subscriptions"]]
         c.wait(lambda s: len([m for m in s.messages() if m.get("type") == "complete"]) == 2, 20,
@@ -640,8 +604,7 @@ class Multi(SharedServerCase):
         ext = c.response_headers.get("Sec-WebSocket-Extensions", "")
         self.assertIn("permessage-deflate", ext, dict(c.response_headers.raw_items()))
         self.assertTrue(c.ws.extensions, "the client took the extension into use")
-        self.check_subscribed(self.subscribe(c, "z", "BidAsk", params={"limit": 3}), AAPL,
-                              "BidAsk", "z")
+        self.subscribe_ok(c, "z", "BidAsk", params={"limit": 3})
         c.wait_ticks(3)
         # without the offer: no extension, still works
         plain = self.multi(compression=None)
@@ -652,12 +615,10 @@ class Multi(SharedServerCase):
     def test_control_accepts_everything_multi_does(self):
         c = self.connect("/ws/control")
         self.ping_works(c)
-        s = self.check_subscribed(self.subscribe(c, "cs", "BidAsk", params={"limit": 2}), AAPL,
-                                  "BidAsk", "cs")
+        s = self.subscribe_ok(c, "cs", "BidAsk", params={"limit": 2})
         comp = c.next(20, lambda m: m.get("type") == "complete")
         self.check_complete(comp, s["request_id"], "limit_reached", 2)
-        r = c.request({"type": "multi_subscribe", "id": "cm",
-                       "data": {"contract_id": AAPL, "tick_types": ["Last"]}})
+        r = self.multi_subscribe(c, "cm", ["Last"])
         self.assertEqual(r["type"], "multi_subscribed", r)
         r = c.request({"type": "unsubscribe_all", "id": "cu"})
         self.assertEqual(r["data"]["unsubscribed_count"], 1, r)
@@ -760,12 +721,11 @@ class Limits(SharedServerCase):
         c = self.multi()
         info = c.messages()[0]["server_info"]
         self.assertEqual(info["max_subscriptions_per_connection"], 2, info)
-        a = self.check_subscribed(self.subscribe(c, "a", "BidAsk"), AAPL, "BidAsk", "a")
-        self.check_subscribed(self.subscribe(c, "b", "Last"), AAPL, "Last", "b")
+        a = self.subscribe_ok(c, "a", "BidAsk")
+        self.subscribe_ok(c, "b", "Last")
         third = self.subscribe(c, "c", "MidPoint")
         self.check_error(third, "RATE_LIMIT_EXCEEDED", "c")
-        multi = c.request({"type": "multi_subscribe", "id": "d",
-                           "data": {"contract_id": AAPL, "tick_types": ["MidPoint", "AllLast"]}})
+        multi = self.multi_subscribe(c, "d", ["MidPoint", "AllLast"])
         self.check_error(multi, "RATE_LIMIT_EXCEEDED", "d")
         self.ping_works(c)
         c.wait_ticks(3, a["request_id"])
@@ -773,11 +733,10 @@ class Limits(SharedServerCase):
         self.assertEqual(active_count(stats, "subscriptions"), 2, stats)
         # after an unsubscribe there is room again
         c.request({"type": "unsubscribe", "id": "u", "data": {"request_id": a["request_id"]}})
-        self.check_subscribed(self.subscribe(c, "e", "MidPoint"), AAPL, "MidPoint", "e")
+        self.subscribe_ok(c, "e", "MidPoint")
         # a multi_subscribe is all or nothing
         c.request({"type": "unsubscribe_all", "id": "ua"})
-        r = c.request({"type": "multi_subscribe", "id": "f",
-                       "data": {"contract_id": AAPL, "tick_types": TYPES}})
+        r = self.multi_subscribe(c, "f", TYPES)
         self.check_error(r, "RATE_LIMIT_EXCEEDED", "f")
         time.sleep(0.3)
         self.assertEqual(active_count(self.http_ws_stats(), "subscriptions"), 0)
@@ -809,8 +768,7 @@ class Control(WsCase):
     def test_get_stats_counts_match_reality_and_http(self):
         ctl = self.connect("/ws/control")
         a = self.multi()
-        r = a.request({"type": "multi_subscribe", "id": "m",
-                       "data": {"contract_id": AAPL, "tick_types": ["BidAsk", "Last"]}})
+        r = self.multi_subscribe(a, "m", ["BidAsk", "Last"])
         self.assertEqual(r["type"], "multi_subscribed", r)
         b = self.connect(f"/ws/stream/{AAPL}/MidPoint")
         b.next_of_type("subscribed", 15)
@@ -850,8 +808,7 @@ class Control(WsCase):
         ctl = self.connect("/ws/control")
         self.assertEqual(ctl.messages()[0]["server_info"]["max_concurrent_streams"], 9)
         a = self.multi()
-        s = self.check_subscribed(self.subscribe(a, "s", "BidAsk", params={"timeout": 60}), AAPL,
-                                  "BidAsk", "s")
+        s = self.subscribe_ok(a, "s", "BidAsk", params={"timeout": 60})
         sse = self.listen(f"/stream/{AAPL}/BidAsk")
         sse.wait_ticks(2)
         a.wait_ticks(2)
@@ -927,8 +884,7 @@ class Sharing(WsCase):
         sse.wait_ticks(3)
         single = self.connect(f"/ws/stream/{AAPL}/BidAsk")
         multi = self.multi()
-        rid = self.check_subscribed(self.subscribe(multi, "x", "BidAsk"), AAPL, "BidAsk",
-                                    "x")["request_id"]
+        rid = self.subscribe_ok(multi, "x", "BidAsk")["request_id"]
         single.wait_ticks(30, timeout=30)
         multi.wait_ticks(30, rid, timeout=30)
         reqs = self.sim.tbt(AAPL, "BidAsk")
@@ -957,8 +913,7 @@ class Sharing(WsCase):
 
     def test_unsubscribe_of_the_last_client_cancels_after_the_linger(self):
         c = self.multi()
-        rid = self.check_subscribed(self.subscribe(c, "s", "BidAsk"), AAPL, "BidAsk",
-                                    "s")["request_id"]
+        rid = self.subscribe_ok(c, "s", "BidAsk")["request_id"]
         c.wait_ticks(5, rid)
         [req] = self.sim.tbt(AAPL, "BidAsk")
         c.request({"type": "unsubscribe", "id": "u", "data": {"request_id": rid}})
@@ -977,12 +932,10 @@ class Sharing(WsCase):
 
     def test_resubscribe_within_the_linger_reuses_the_upstream(self):
         c = self.multi()
-        rid = self.check_subscribed(self.subscribe(c, "s", "BidAsk"), AAPL, "BidAsk",
-                                    "s")["request_id"]
+        rid = self.subscribe_ok(c, "s", "BidAsk")["request_id"]
         c.wait_ticks(3, rid)
         c.request({"type": "unsubscribe", "id": "u", "data": {"request_id": rid}})
-        rid2 = self.check_subscribed(self.subscribe(c, "s2", "BidAsk"), AAPL, "BidAsk",
-                                     "s2")["request_id"]
+        rid2 = self.subscribe_ok(c, "s2", "BidAsk")["request_id"]
         c.wait_ticks(3, rid2)
         time.sleep(LINGER_MS / 1000 * 2)
         self.assertEqual(len(self.sim.tbt(AAPL, "BidAsk")), 1, self.sim.tbt())
@@ -990,8 +943,7 @@ class Sharing(WsCase):
 
     def test_closing_the_socket_frees_the_subscription(self):
         c = self.multi()
-        r = c.request({"type": "multi_subscribe", "id": "m",
-                       "data": {"contract_id": AAPL, "tick_types": ["BidAsk", "MidPoint"]}})
+        r = self.multi_subscribe(c, "m", ["BidAsk", "MidPoint"])
         self.assertEqual(r["type"], "multi_subscribed", r)
         c.wait_ticks(5)
         self.assertEqual(len(self.active()["streams"]), 2)
@@ -1015,8 +967,7 @@ class TwsLoss(WsCase):
 
     def test_drop_then_reconnected_and_ticks_again(self):
         c = self.multi()
-        rid = self.check_subscribed(self.subscribe(c, "s", "BidAsk"), AAPL, "BidAsk",
-                                    "s")["request_id"]
+        rid = self.subscribe_ok(c, "s", "BidAsk")["request_id"]
         single = self.connect(f"/ws/stream/{AAPL}/Last")
         c.wait_ticks(5, rid)
         self.sim.admin("drop")
@@ -1047,8 +998,7 @@ class TwsLoss(WsCase):
         self.server.cleanup()
         self.server = Server(self.sim, args=self.server_args + ("--ws-tws-grace", "2"))
         c = self.multi()
-        rid = self.check_subscribed(self.subscribe(c, "s", "BidAsk"), AAPL, "BidAsk",
-                                    "s")["request_id"]
+        rid = self.subscribe_ok(c, "s", "BidAsk")["request_id"]
         c.wait_ticks(3, rid)
         self.sim.kill()
         killed = time.monotonic()
@@ -1063,8 +1013,7 @@ class TwsLoss(WsCase):
 class Shutdown(WsCase):
     def test_sigterm_completes_then_closes_1001(self):
         c = self.multi()
-        r = c.request({"type": "multi_subscribe", "id": "m",
-                       "data": {"contract_id": AAPL, "tick_types": ["BidAsk", "Last"]}})
+        r = self.multi_subscribe(c, "m", ["BidAsk", "Last"])
         rids = [s["request_id"] for s in r["data"]["subscriptions"]]
         single = self.connect(f"/ws/stream/{AAPL}/MidPoint")
         idle = self.connect("/ws/control")

@@ -20,6 +20,8 @@ import socket
 import struct
 import time
 
+from iohelpers import Closing, close_quietly, deadline_after, time_left
+
 MIN_VERSION = 100
 MAX_VERSION = 187
 
@@ -51,7 +53,7 @@ def fmt_double(v):
     return str(float(v))
 
 
-class TwsClient:
+class TwsClient(Closing):
     def __init__(self, port, host="127.0.0.1", timeout=10.0):
         self.sock = socket.create_connection((host, port), timeout=timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -82,7 +84,7 @@ class TwsClient:
 
     def read_frame(self, timeout=None):
         """The next frame as a list of str fields."""
-        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        deadline = deadline_after(timeout, self.timeout)
         while True:
             if len(self.buf) >= 4:
                 (n,) = struct.unpack(">I", self.buf[:4])
@@ -100,9 +102,9 @@ class TwsClient:
     def read_until(self, predicate, timeout=None, keep=None):
         """Reads frames until predicate(frame) is true; returns that frame.
         Frames read on the way are appended to `keep` (a list) when given."""
-        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        deadline = deadline_after(timeout, self.timeout)
         while True:
-            frame = self.read_frame(max(0.001, deadline - time.monotonic()))
+            frame = self.read_frame(time_left(deadline))
             if predicate(frame):
                 return frame
             if keep is not None:
@@ -127,21 +129,12 @@ class TwsClient:
         deadline = time.monotonic() + timeout
         while True:
             try:
-                frames.append(self.read_frame(max(0.001, deadline - time.monotonic())))
+                frames.append(self.read_frame(time_left(deadline)))
             except ConnectionClosed:
                 return frames
 
     def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
+        close_quietly(self.sock)
 
     # ------------------------------------------------------------ session
     def handshake(self, min_version=MIN_VERSION, max_version=MAX_VERSION, options=""):
@@ -327,7 +320,7 @@ def contract_data(frame, server_version=MAX_VERSION):
     return out
 
 
-class AdminClient:
+class AdminClient(Closing):
     """The simulator's line-based admin port."""
 
     def __init__(self, port, timeout=10.0):
@@ -348,14 +341,4 @@ class AdminClient:
         return json.loads(reply[3:])
 
     def close(self):
-        try:
-            self.file.close()
-            self.sock.close()
-        except OSError:
-            pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
+        close_quietly(self.file, self.sock)

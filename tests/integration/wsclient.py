@@ -34,6 +34,8 @@ import time
 import websockets
 import websockets.exceptions
 
+from iohelpers import Closing, wait_on
+
 _loop = None
 _loop_lock = threading.Lock()
 
@@ -53,7 +55,7 @@ def run(coro, timeout=30):
     return asyncio.run_coroutine_threadsafe(coro, loop()).result(timeout)
 
 
-class WS:
+class WS(Closing):
     def __init__(self, url, headers=None, compression="deflate", open_timeout=10):
         self.url = url
         self.cond = threading.Condition()
@@ -121,22 +123,15 @@ class WS:
         return [m for _, m in self.timed()]
 
     def wait(self, pred, timeout=10, what="condition"):
-        deadline = time.monotonic() + timeout
-        with self.cond:
-            while True:
-                value = pred(self)
-                if value:
-                    return value
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    msgs = [m for _, m in self._msgs]
-                    non_ticks = [m for m in msgs if m.get("type") != "tick"]
-                    raise AssertionError(
-                        f"{self.url}: timed out after {timeout}s waiting for {what}; "
-                        f"{len(msgs)} messages ({len(msgs) - len(non_ticks)} ticks), "
-                        f"non-tick messages: {non_ticks[-8:]}, closed={self.closed} "
-                        f"code={self.close_code}")
-                self.cond.wait(min(left, 0.2))
+        def describe():
+            msgs = [m for _, m in self._msgs]
+            non_ticks = [m for m in msgs if m.get("type") != "tick"]
+            return (f"{self.url}: timed out after {timeout}s waiting for {what}; "
+                    f"{len(msgs)} messages ({len(msgs) - len(non_ticks)} ticks), "
+                    f"non-tick messages: {non_ticks[-8:]}, closed={self.closed} "
+                    f"code={self.close_code}")
+
+        return wait_on(self.cond, lambda: pred(self), timeout, describe)
 
     def next(self, timeout=10, pred=None):
         """The next message not yet returned by next() (with pred: the next
@@ -187,10 +182,7 @@ class WS:
                 run(self.ws.close(code), timeout=10)
             except Exception:  # noqa: BLE001 - best effort
                 pass
-        try:
-            self._reader.result(5)
-        except Exception:  # noqa: BLE001
-            pass
+        self._join_reader()
 
     def abort(self):
         """Drops the TCP connection without a close frame."""
@@ -198,13 +190,11 @@ class WS:
             loop().call_soon_threadsafe(self.ws.transport.abort)
         except Exception:  # noqa: BLE001
             pass
+        self._join_reader()
+
+    def _join_reader(self):
+        """Waits (5 s at most) for the read loop to end."""
         try:
             self._reader.result(5)
         except Exception:  # noqa: BLE001
             pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
