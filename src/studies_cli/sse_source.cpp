@@ -97,6 +97,7 @@ asio::awaitable<SseSource::Next> SseSource::stream_once() {
   first_tick_ = true;
   first_info_ = true;
   lost_reported_ = false;
+  got_complete_ = false;
   parser_.reset();
 
   const std::string where = "http://" + server_.host_port;
@@ -192,7 +193,10 @@ asio::awaitable<SseSource::Next> SseSource::stream_once() {
       co_return Next::reconnect;
     }
   }
-  co_return Next::reconnect; // the server ended the response
+  // The body is close-delimited: its end is the connection's. Without a
+  // `complete` first, the server went away (crashed, killed, restarted).
+  if (!got_complete_) notice(what() + ": connection lost: the server closed the connection");
+  co_return Next::reconnect;
 }
 
 void SseSource::on_event(const studies::SseEvent& e) {
@@ -233,6 +237,7 @@ void SseSource::on_event(const studies::SseEvent& e) {
     }
     notice(what() + ": server error " + text);
   } else if (ev.type == "complete") {
+    got_complete_ = true;
     std::string reason;
     if (const auto* r = ev.json.if_contains("reason"); r && r->is_string())
       reason = r->get_string();

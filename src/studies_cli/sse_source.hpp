@@ -61,6 +61,7 @@ private:
   bool first_tick_ = true;
   bool first_info_ = true;
   bool lost_reported_ = false;
+  bool got_complete_ = false;            // a `complete` came before the end of the response
   std::optional<std::uint64_t> last_id_; // across connections: the resume point
 };
 
