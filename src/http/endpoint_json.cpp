@@ -32,7 +32,8 @@ json::object ws_limits(const ServerConfig& c) {
           {"max_subscriptions_per_connection", c.ws_max_subscriptions},
           {"max_messages_per_second", c.ws_max_messages_per_second},
           {"max_message_bytes", c.ws_max_message_bytes},
-          {"tws_grace_seconds", c.ws_tws_grace}};
+          {"tws_grace_seconds", c.ws_tws_grace},
+          {"idle_timeout_seconds", c.ws_idle_timeout}};
 }
 
 json::array tick_types() {

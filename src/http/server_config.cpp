@@ -29,6 +29,7 @@ const std::vector<SettingName> kSettings = {
     {"IB_STREAM_WS_MAX_MESSAGES_PER_SECOND", "--ws-max-messages-per-second"},
     {"IB_STREAM_WS_MAX_MESSAGE_BYTES", "--ws-max-message-bytes"},
     {"IB_STREAM_WS_TWS_GRACE", "--ws-tws-grace"},
+    {"IB_STREAM_WS_IDLE_TIMEOUT", "--ws-idle-timeout"},
 };
 
 const std::vector<FlagInfo> kFlags = {
@@ -153,6 +154,7 @@ std::optional<std::string> apply(ServerConfig& c, const std::string& key, const 
   if (key == "IB_STREAM_WS_MAX_MESSAGE_BYTES")
     return int_in(src, v, 1024, 64 << 20, c.ws_max_message_bytes);
   if (key == "IB_STREAM_WS_TWS_GRACE") return int_in(src, v, 0, 86400, c.ws_tws_grace);
+  if (key == "IB_STREAM_WS_IDLE_TIMEOUT") return int_in(src, v, 2, 86400, c.ws_idle_timeout);
   return "unknown setting " + key;
 }
 
@@ -269,6 +271,7 @@ std::string server_usage() {
       {"IB_STREAM_WS_MAX_MESSAGES_PER_SECOND", "100 (client messages; more closes 1008)"},
       {"IB_STREAM_WS_MAX_MESSAGE_BYTES", "1048576 (1024..67108864)"},
       {"IB_STREAM_WS_TWS_GRACE", "60 (s TWS may stay lost, then close 4003; 0 = never)"},
+      {"IB_STREAM_WS_IDLE_TIMEOUT", "300 (s; ping after half without data, close after all)"},
   };
   for (const auto& s : kSettings) {
     std::string flag = s.flag;

@@ -36,6 +36,7 @@ struct ServerConfig {
   int ws_max_messages_per_second = 100; // client messages; more: close 1008
   int ws_max_message_bytes = 1 << 20;   // larger client message: close 1009
   int ws_tws_grace = 60; // s TWS may stay lost before WebSocket clients are closed 4003; 0 = never
+  int ws_idle_timeout = 300; // s without data from the peer: ping at half, close at the whole
 
   // Flags without an environment variable (server_flags()).
   bool simulate = false;                       // in-process simulator as the only TWS

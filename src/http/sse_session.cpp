@@ -73,35 +73,55 @@ void SseSession::start() {
   });
 }
 
-// Subscriber callbacks: on the Hub's strand; hop to ours.
+// Subscriber callbacks: on the Hub's strand. They only queue in the inbox
+// and post a drain when none is pending, so order is kept and a burst of
+// ticks costs one hop to our strand.
 
 void SseSession::deliver(const stream::TickEventPtr& tick) {
-  asio::post(executor_, [self = shared_from_this(), tick] {
-    if (self->terminated_) return;
-    self->client_.on_tick(tick);
-    self->after_event();
-  });
+  enqueue({Inbound::Kind::tick, tick, std::nullopt, {}});
 }
 
 void SseSession::notify(const stream::Notice& notice) {
-  asio::post(executor_, [self = shared_from_this(), notice] {
-    if (self->terminated_) return;
-    self->client_.on_notice(notice);
-    self->after_event();
-  });
+  enqueue({Inbound::Kind::notice, nullptr, notice, {}});
 }
 
 void SseSession::end(stream::EndReason reason, const std::optional<stream::Notice>& why) {
-  asio::post(executor_, [self = shared_from_this(), reason, why] {
-    self->in_hub_ = false; // the Hub has forgotten us already
-    if (self->terminated_) return;
-    if (self->end_reason_.empty())
-      self->end_reason_ = reason == stream::EndReason::stopped    ? "stopped"
-                          : reason == stream::EndReason::shutdown ? "shutdown"
-                                                                  : "failed";
-    self->client_.on_end(reason, why);
-    self->after_event();
-  });
+  enqueue({Inbound::Kind::end, nullptr, why, reason});
+}
+
+void SseSession::enqueue(Inbound in) {
+  {
+    std::lock_guard lock(inbox_mutex_);
+    inbox_.push_back(std::move(in));
+    if (drain_posted_) return;
+    drain_posted_ = true;
+  }
+  asio::post(executor_, [self = shared_from_this()] { self->drain_inbox(); });
+}
+
+void SseSession::drain_inbox() {
+  {
+    std::lock_guard lock(inbox_mutex_);
+    draining_.swap(inbox_);
+    drain_posted_ = false;
+  }
+  for (auto& in : draining_) {
+    if (in.kind == Inbound::Kind::end) in_hub_ = false; // the Hub has forgotten us already
+    if (terminated_) continue;
+    switch (in.kind) {
+    case Inbound::Kind::tick: client_.on_tick(in.tick); break;
+    case Inbound::Kind::notice: client_.on_notice(*in.notice); break;
+    case Inbound::Kind::end:
+      if (end_reason_.empty())
+        end_reason_ = in.reason == stream::EndReason::stopped    ? "stopped"
+                      : in.reason == stream::EndReason::shutdown ? "shutdown"
+                                                                 : "failed";
+      client_.on_end(in.reason, in.notice);
+      break;
+    }
+  }
+  draining_.clear();
+  if (!terminated_) after_event();
 }
 
 // Our strand from here on.

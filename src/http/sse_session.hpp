@@ -25,6 +25,7 @@
 #include <array>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -57,6 +58,16 @@ public:
 private:
   void on_open(stream::OpenResult result);
   void refuse(const stream::OpenError& error);
+  /// What the Hub hands over, in its order: a tick, a notice or the end.
+  struct Inbound {
+    enum class Kind { tick, notice, end };
+    Kind kind = Kind::tick;
+    stream::TickEventPtr tick;
+    std::optional<stream::Notice> notice;
+    stream::EndReason reason = stream::EndReason::stopped;
+  };
+  void enqueue(Inbound in);
+  void drain_inbox();
   void after_event();
   void do_write();
   void on_write(boost::system::error_code ec, std::size_t bytes);
@@ -77,6 +88,12 @@ private:
   boost::asio::steady_timer timeout_timer_;
   boost::asio::steady_timer keepalive_timer_;
   boost::asio::steady_timer close_timer_;
+  // The Hub's deliveries meet the session here: one post per batch rather
+  // than per tick (under load a batch is many ticks, written together).
+  std::mutex inbox_mutex_;
+  std::vector<Inbound> inbox_;         // guarded by inbox_mutex_
+  bool drain_posted_ = false;          // guarded by inbox_mutex_
+  std::vector<Inbound> draining_;      // strand only; swapped with inbox_
   std::vector<stream::Frame> writing_; // owned until their write completes
   std::vector<boost::asio::const_buffer> buffers_;
   std::array<char, 1024> read_buffer_{};

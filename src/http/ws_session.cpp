@@ -58,7 +58,14 @@ void WsSession::start(bhttp::request<bhttp::string_body> request) {
   // The websocket layer has its own timeouts (handshake, idle pings); the
   // TCP layer's per-operation timer would fight them.
   beast::get_lowest_layer(ws_).expires_never();
-  ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+  // Liveness: after half the idle timeout without any data from the peer
+  // (a message, a ping or a pong resets it), Beast sends a ping; after the
+  // whole idle timeout without data, it drops the connection (the pending
+  // read fails and terminate() frees everything).
+  auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
+  timeouts.idle_timeout = std::chrono::seconds(state_->config.ws_idle_timeout);
+  timeouts.keep_alive_pings = true;
+  ws_.set_option(timeouts);
   ws_.set_option(websocket::stream_base::decorator(
       [](websocket::response_type& res) { res.set(bhttp::field::server, "ib-stream"); }));
   websocket::permessage_deflate pmd;

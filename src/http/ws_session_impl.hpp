@@ -18,7 +18,9 @@
 // - a close is queued behind the messages before it (so `complete` and
 //   `error` arrive before the close frame).
 // The read side keeps one async_read pending; Beast answers pings and, with
-// timeout::suggested(server), pings an idle peer and drops a dead one.
+// timeout::suggested(server) + IB_STREAM_WS_IDLE_TIMEOUT and keep-alive
+// pings, pings a peer silent for half the idle timeout and drops one silent
+// for all of it.
 //
 // Thread-safety: WsSubscription callbacks arrive posted to the strand;
 // shutdown() may be called from any thread (it posts).

@@ -15,22 +15,45 @@ void WsSubscription::deliver(const stream::TickEventPtr& tick) {
   if (!tick) return;
   // On the Hub's strand: the first WebSocket client of this tick serializes
   // it, the others share those bytes.
-  asio::post(strand_, [self = shared_from_this(), suffix = cache_.suffix(tick)]() mutable {
-    if (auto sink = self->sink_.lock()) sink->on_sub_tick(self, std::move(suffix));
-  });
+  enqueue({Inbound::Kind::tick, cache_.suffix(tick), std::nullopt, {}});
 }
 
 void WsSubscription::notify(const stream::Notice& notice) {
-  asio::post(strand_, [self = shared_from_this(), notice] {
-    if (auto sink = self->sink_.lock()) sink->on_sub_notice(self, notice);
-  });
+  enqueue({Inbound::Kind::notice, nullptr, notice, {}});
 }
 
 void WsSubscription::end(stream::EndReason reason, const std::optional<stream::Notice>& why) {
-  asio::post(strand_, [self = shared_from_this(), reason, why] {
-    self->in_hub_ = false; // the Hub has forgotten it already
-    if (auto sink = self->sink_.lock()) sink->on_sub_end(self, reason, why);
-  });
+  enqueue({Inbound::Kind::end, nullptr, why, reason});
+}
+
+void WsSubscription::enqueue(Inbound in) {
+  {
+    std::lock_guard lock(inbox_mutex_);
+    inbox_.push_back(std::move(in));
+    if (drain_posted_) return;
+    drain_posted_ = true;
+  }
+  asio::post(strand_, [self = shared_from_this()] { self->drain_inbox(); });
+}
+
+void WsSubscription::drain_inbox() {
+  {
+    std::lock_guard lock(inbox_mutex_);
+    draining_.swap(inbox_);
+    drain_posted_ = false;
+  }
+  auto sink = sink_.lock();
+  auto self = shared_from_this();
+  for (auto& in : draining_) {
+    if (in.kind == Inbound::Kind::end) in_hub_ = false; // the Hub has forgotten it already
+    if (!sink) continue;
+    switch (in.kind) {
+    case Inbound::Kind::tick: sink->on_sub_tick(self, std::move(in.suffix)); break;
+    case Inbound::Kind::notice: sink->on_sub_notice(self, *in.notice); break;
+    case Inbound::Kind::end: sink->on_sub_end(self, in.reason, in.notice); break;
+    }
+  }
+  draining_.clear();
 }
 
 void WsSubscription::opened(const stream::OpenResult& r) {

@@ -10,7 +10,8 @@
 //
 // Thread-safety: the stream::Subscriber callbacks may be called from any
 // thread (the Hub's strand): they build the tick's shared WebSocket suffix
-// (once per tick, WsTickCache) and post to the connection's strand. Every
+// (once per tick, WsTickCache), queue it in a small inbox and post one drain
+// to the connection's strand when none is pending (order is kept). Every
 // other member runs on the connection's strand only.
 #pragma once
 
@@ -24,6 +25,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -116,7 +118,23 @@ public:
   boost::asio::steady_timer& timeout_timer() { return timeout_timer_; }
 
 private:
+  /// What the Hub hands over, in its order: a tick, a notice or the end.
+  struct Inbound {
+    enum class Kind { tick, notice, end };
+    Kind kind = Kind::tick;
+    stream::Frame suffix;
+    std::optional<stream::Notice> notice;
+    stream::EndReason reason = stream::EndReason::stopped;
+  };
+  void enqueue(Inbound in);
+  void drain_inbox();
+
   boost::asio::any_io_executor strand_;
+  // One post to the connection's strand per batch of deliveries, not per tick.
+  std::mutex inbox_mutex_;
+  std::vector<Inbound> inbox_;    // guarded by inbox_mutex_
+  bool drain_posted_ = false;     // guarded by inbox_mutex_
+  std::vector<Inbound> draining_; // strand only
   std::weak_ptr<WsSubscriptionSink> sink_;
   WsTickCache& cache_;
   const Params params_;

@@ -2,14 +2,21 @@
 
 #include "stream/tick_json.hpp"
 
+#include <charconv>
+
 namespace stream {
 namespace {
+
+template <class Int> void append_int(std::string& out, Int v) {
+  char buf[24];
+  out.append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
+}
 
 void open_event(std::string& out, std::string_view type, int con_id, std::string_view ts) {
   out += "{\"type\":\"";
   out += type;
   out += "\",\"contract_id\":";
-  out += std::to_string(con_id);
+  append_int(out, con_id);
   out += ",\"timestamp\":";
   append_json_string(out, ts);
 }
@@ -32,7 +39,7 @@ ContractInfo ContractInfo::from(const tws::ContractDetails& d) {
 std::string tick_event_json(int con_id, std::string_view iso_timestamp,
                             std::string_view tick_json) {
   std::string out;
-  out.reserve(96 + tick_json.size());
+  out.reserve(72 + iso_timestamp.size() + tick_json.size());
   open_event(out, "tick", con_id, iso_timestamp);
   out += ",\"data\":";
   out += tick_json;
@@ -96,7 +103,7 @@ std::string sse_frame(std::optional<std::uint64_t> id, std::string_view json) {
   out.reserve(json.size() + 32);
   if (id) {
     out += "id: ";
-    out += std::to_string(*id);
+    append_int(out, *id);
     out += '\n';
   }
   out += "data: ";

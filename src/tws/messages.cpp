@@ -544,8 +544,9 @@ DecodedMessage decode_message(std::string_view payload, int server_version) {
       break;
     }
     const std::int64_t time = r.i64();
+    // Built in place: a tick is decoded for every frame of a subscription.
     if (type == 1 || type == 2) {
-      TickByTickLast m;
+      auto& m = out.message.emplace<TickByTickLast>();
       m.req_id = req_id;
       m.type = static_cast<TickType>(type);
       m.time = time;
@@ -556,9 +557,8 @@ DecodedMessage decode_message(std::string_view payload, int server_version) {
       m.unreported = (mask & 2) != 0;
       m.exchange = r.str();
       m.special_conditions = r.str();
-      out.message = std::move(m);
     } else if (type == 3) {
-      TickByTickBidAsk m;
+      auto& m = out.message.emplace<TickByTickBidAsk>();
       m.req_id = req_id;
       m.time = time;
       m.bid_price = r.dbl();
@@ -568,13 +568,11 @@ DecodedMessage decode_message(std::string_view payload, int server_version) {
       const auto mask = r.i64();
       m.bid_past_low = (mask & 1) != 0;
       m.ask_past_high = (mask & 2) != 0;
-      out.message = m;
     } else if (type == 4) {
-      TickByTickMidPoint m;
+      auto& m = out.message.emplace<TickByTickMidPoint>();
       m.req_id = req_id;
       m.time = time;
       m.mid_point = r.dbl();
-      out.message = m;
     } else {
       r.fail(WireError::bad_value);
     }

@@ -72,29 +72,58 @@ const std::error_category& wire_category() noexcept {
 
 // ---------------------------------------------------------------- numbers
 
-void append_number(std::string& out, double v) {
+char* write_number(char* p, double v) {
+  constexpr std::size_t n = kMaxNumberChars;
   if (std::isinf(v)) {
-    out += v > 0 ? "Infinity" : "-Infinity";
-    return;
+    const std::string_view text = v > 0 ? "Infinity" : "-Infinity";
+    std::memcpy(p, text.data(), text.size());
+    return p + text.size();
   }
   if (std::isnan(v)) {
-    out += "NaN";
-    return;
+    std::memcpy(p, "NaN", 3);
+    return p + 3;
+  }
+  // Integral values below 2^53 print as their integer digits in every form.
+  if (v == std::trunc(v) && std::fabs(v) < 9007199254740992.0) {
+    if (v == 0) {
+      if (std::signbit(v)) *p++ = '-';
+      *p++ = '0';
+      return p;
+    }
+    return std::to_chars(p, p + n, static_cast<std::int64_t>(v)).ptr;
   }
   // Shortest round-trip digits in Python repr's notation: fixed for decimal
   // exponents -4..15, else scientific ("100000", "0.0001", "1e-05", "1e+16").
-  // Plain to_chars picks whichever text is shorter: "1e+05", "1e-04".
-  char buf[64];
-  const auto sci = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
-  const char* e = std::find(buf, sci.ptr, 'e');
-  int exp10 = 0;
-  if (e != sci.ptr) std::from_chars(e + (e[1] == '+' ? 2 : 1), sci.ptr, exp10);
-  if (exp10 < -4 || exp10 >= 16) {
-    out.append(buf, sci.ptr);
-    return;
+  // Plain to_chars picks whichever text is shorter ("1e+05", "1e-04", ...),
+  // so one conversion is enough unless it picked the other notation.
+  const auto plain = std::to_chars(p, p + n, v);
+  const char* e = std::find(p, plain.ptr, 'e');
+  if (e != plain.ptr) {
+    int exp10 = 0;
+    std::from_chars(e + (e[1] == '+' ? 2 : 1), plain.ptr, exp10);
+    if (exp10 < -4 || exp10 >= 16) return plain.ptr;
+    return std::to_chars(p, p + n, v, std::chars_format::fixed).ptr;
   }
-  const auto fixed = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed);
-  out.append(buf, fixed.ptr);
+  // Fixed: its decimal exponent is where the first significant digit is.
+  const char* q = p + (*p == '-' ? 1 : 0);
+  const char* const stop = stop;
+  int exp10 = 0;
+  if (*q != '0') {
+    const char* point = std::find(q, stop, '.');
+    exp10 = static_cast<int>(point - q) - 1;
+  } else if (q + 1 != stop) { // "0.000ddd"
+    const char* digit = q + 2;
+    while (digit != stop && *digit == '0') ++digit;
+    exp10 = -static_cast<int>(digit - (q + 2)) - 1;
+  }
+  if (exp10 < -4 || exp10 >= 16)
+    return std::to_chars(p, p + n, v, std::chars_format::scientific).ptr;
+  return plain.ptr;
+}
+
+void append_number(std::string& out, double v) {
+  char buf[kMaxNumberChars];
+  out.append(buf, write_number(buf, v));
 }
 
 std::string format_number(double v) {
@@ -210,7 +239,7 @@ std::string make_frame(std::string_view payload) {
 
 // ---------------------------------------------------------------- reading
 
-std::string_view FieldReader::str() {
+std::string_view FieldReader::str_slow() {
   if (error_ != WireError::ok) return {};
   if (rest_.empty()) {
     error_ = WireError::missing_field;
@@ -228,7 +257,7 @@ std::string_view FieldReader::str() {
   return field;
 }
 
-std::int64_t FieldReader::i64() {
+std::int64_t FieldReader::i64_slow() {
   std::string_view s = str();
   if (error_ != WireError::ok) return 0;
   auto v = parse_int(s);
@@ -239,16 +268,7 @@ std::int64_t FieldReader::i64() {
   return *v;
 }
 
-int FieldReader::i32() {
-  const std::int64_t v = i64();
-  if (v > std::numeric_limits<int>::max() || v < std::numeric_limits<int>::min()) {
-    fail(WireError::bad_integer);
-    return 0;
-  }
-  return static_cast<int>(v);
-}
-
-double FieldReader::dbl() {
+double FieldReader::dbl_slow() {
   std::string_view s = str();
   if (error_ != WireError::ok) return 0;
   auto v = parse_double(s);
@@ -259,7 +279,7 @@ double FieldReader::dbl() {
   return *v;
 }
 
-Decimal FieldReader::decimal() {
+Decimal FieldReader::decimal_slow() {
   std::string_view s = str();
   if (error_ != WireError::ok) return std::nullopt;
   if (s.empty() || is_unset_decimal_literal(s)) return std::nullopt;

@@ -59,6 +59,11 @@ std::string format_double(double v);
 std::string format_number(double v);
 /// Appends the shortest round-trip text of v to out (no allocation beyond out).
 void append_number(std::string& out, double v);
+/// Longest text write_number produces ("-2.2250738585072014e-308").
+inline constexpr std::size_t kMaxNumberChars = 32;
+/// Writes the text of append_number at `p` (room for kMaxNumberChars bytes
+/// needed) and returns the end of what it wrote.
+char* write_number(char* p, double v);
 
 /// Builds one frame: reserve room for the length prefix, add fields, then
 /// `finish()` patches the prefix and hands the bytes over.
@@ -97,6 +102,8 @@ class FieldReader {
 public:
   explicit FieldReader(std::string_view payload) : rest_(payload) {}
 
+  // The common shapes of a field (plain decimal digits) are parsed inline;
+  // anything else takes the general path, with the same results.
   std::string_view str();
   std::int64_t i64();
   int i32();
@@ -117,9 +124,144 @@ public:
   }
 
 private:
+  /// Fast path of a number field: [-]digits[.digits] then NUL, at most 19
+  /// digits. On success consumes the field and sets `mantissa` (digits
+  /// without the point), `frac_digits` and `negative`.
+  bool scan_plain_number(std::uint64_t& mantissa, int& frac_digits, bool& negative);
+  std::string_view str_slow();
+  std::int64_t i64_slow();
+  double dbl_slow();
+  Decimal decimal_slow();
+
   std::string_view rest_;
   WireError error_ = WireError::ok;
 };
+
+namespace detail {
+/// Exact powers of ten that fit a double (10^0 .. 10^22).
+inline constexpr double kExactPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                         1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                         1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+/// Correctly rounded value of mantissa / 10^frac_digits when both are exact
+/// doubles (Clinger's fast path): false when that does not hold.
+inline bool exact_decimal(std::uint64_t mantissa, int frac_digits, bool negative, double& out) {
+  if (mantissa > (std::uint64_t{1} << 53) || frac_digits > 22) return false;
+  const double v = static_cast<double>(mantissa) / kExactPow10[frac_digits];
+  out = negative ? -v : v;
+  return true;
+}
+} // namespace detail
+
+inline std::string_view FieldReader::str() {
+  if (error_ == WireError::ok && !rest_.empty()) {
+    const char* first = rest_.data();
+    const char* last = first + rest_.size();
+    for (const char* p = first; p != last; ++p) {
+      if (*p == '\0') {
+        const auto len = static_cast<std::size_t>(p - first);
+        rest_ = std::string_view(p + 1, static_cast<std::size_t>(last - p - 1));
+        return std::string_view(first, len);
+      }
+      if (p - first == 32) break; // long field: let memchr find its end
+    }
+  }
+  return str_slow();
+}
+
+inline bool FieldReader::scan_plain_number(std::uint64_t& mantissa, int& frac_digits,
+                                           bool& negative) {
+  if (error_ != WireError::ok) return false;
+  const char* p = rest_.data();
+  const char* const last = p + rest_.size();
+  if (p == last) return false;
+  negative = *p == '-';
+  p += negative ? 1 : 0;
+  const char* const digits = p;
+  std::uint64_t m = 0;
+  int n = 0;
+  while (p != last && static_cast<unsigned char>(*p - '0') < 10 && n < 19) {
+    m = m * 10 + static_cast<unsigned>(*p - '0');
+    ++p;
+    ++n;
+  }
+  if (p == digits || p == last) return false;
+  int frac = 0;
+  if (*p == '.') {
+    const char* const point = p++;
+    while (p != last && static_cast<unsigned char>(*p - '0') < 10 && n < 19) {
+      m = m * 10 + static_cast<unsigned>(*p - '0');
+      ++p;
+      ++n;
+    }
+    frac = static_cast<int>(p - point - 1);
+    if (frac == 0 || p == last) return false; // "1." goes the general way
+  }
+  if (*p != '\0') return false;
+  mantissa = m;
+  frac_digits = frac;
+  rest_ = std::string_view(p + 1, static_cast<std::size_t>(last - p - 1));
+  return true;
+}
+
+inline std::int64_t FieldReader::i64() {
+  if (error_ == WireError::ok && !rest_.empty()) {
+    // [-]digits (at most 18: no overflow) or empty (0), then NUL.
+    const char* p = rest_.data();
+    const char* const last = p + rest_.size();
+    const bool negative = *p == '-';
+    p += negative ? 1 : 0;
+    const char* const digits = p;
+    std::uint64_t v = 0;
+    while (p != last && static_cast<unsigned char>(*p - '0') < 10 && p - digits < 18) {
+      v = v * 10 + static_cast<unsigned>(*p - '0');
+      ++p;
+    }
+    if (p != last && *p == '\0' && (p != digits || !negative)) {
+      rest_ = std::string_view(p + 1, static_cast<std::size_t>(last - p - 1));
+      const auto s = static_cast<std::int64_t>(v);
+      return negative ? -s : s;
+    }
+  }
+  return i64_slow();
+}
+
+inline int FieldReader::i32() {
+  const std::int64_t v = i64();
+  if (v > std::numeric_limits<int>::max() || v < std::numeric_limits<int>::min()) {
+    fail(WireError::bad_integer);
+    return 0;
+  }
+  return static_cast<int>(v);
+}
+
+inline double FieldReader::dbl() {
+  const std::string_view saved = rest_;
+  std::uint64_t m = 0;
+  int frac = 0;
+  bool negative = false;
+  double v = 0;
+  if (scan_plain_number(m, frac, negative)) {
+    if (detail::exact_decimal(m, frac, negative, v)) return v;
+    rest_ = saved;
+  }
+  return dbl_slow();
+}
+
+inline Decimal FieldReader::decimal() {
+  const std::string_view saved = rest_;
+  std::uint64_t m = 0;
+  int frac = 0;
+  bool negative = false;
+  double v = 0;
+  if (scan_plain_number(m, frac, negative)) {
+    // "2147483647" is an UNSET literal (the other two never take this path).
+    if (m != 2147483647u || frac != 0 || negative) {
+      if (detail::exact_decimal(m, frac, negative, v)) return v;
+    }
+    rest_ = saved;
+  }
+  return decimal_slow();
+}
 
 /// Parses one field's text as the protocol's int (empty = 0).
 std::optional<std::int64_t> parse_int(std::string_view s);

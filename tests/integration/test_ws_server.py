@@ -14,10 +14,14 @@ Ticks are compared field by field with the seeded simulator's `--dump`.
 Run: cd tests/integration && IBS_BIN_DIR=<dir with ib-stream-server and
 ib-tws-sim> /usr/bin/python3 -m unittest -v test_ws_server
 """
+import asyncio
+import base64
+import hashlib
 import json
 import os
 import re
 import signal
+import socket
 import sys
 import time
 import unittest
@@ -28,7 +32,7 @@ import websockets.exceptions
 from serverproc import Server
 from streamwatch import (AAPL, ES, EURUSD, ISO, MNQ, START, TYPES, UNKNOWN, ServerCase, Sim,
                          error_code, flatten, info_says, start_server, window_offset)
-from wsclient import WS
+from wsclient import WS, run
 
 SCHEMA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "schemas",
                           "ws")
@@ -72,6 +76,62 @@ def scalar_named(stats, word):
     hits = [v for k, v in flatten(stats).items() if word in k]
     assert len(hits) <= 1, f"{word}: several in {stats}"
     return hits[0] if hits else None
+
+
+# A WebSocket peer by hand (RFC 6455), for a client that does not behave:
+# the upgrade over a plain socket, and the server's (unmasked) frames.
+WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+OP_TEXT, OP_CLOSE, OP_PING, OP_PONG = 0x1, 0x8, 0x9, 0xA
+
+
+def raw_upgrade(host, port, path, timeout=10):
+    """Connects and performs the upgrade (no extension offered); returns the
+    socket and the bytes received after the 101 response."""
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock = socket.create_connection((host, port), timeout=timeout)
+    sock.sendall((f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+                  f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                  f"Sec-WebSocket-Version: 13\r\n\r\n").encode())
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        chunk = sock.recv(4096)
+        if not chunk:
+            raise AssertionError(f"EOF during the upgrade: {buf!r}")
+        buf += chunk
+    head, rest = buf.split(b"\r\n\r\n", 1)
+    lines = head.decode("latin-1").split("\r\n")
+    assert lines[0].startswith("HTTP/1.1 101"), lines
+    headers = {k.strip().lower(): v.strip() for k, v in
+               (line.split(":", 1) for line in lines[1:])}
+    accept = base64.b64encode(hashlib.sha1((key + WS_GUID).encode()).digest()).decode()
+    assert headers.get("sec-websocket-accept") == accept, headers
+    return sock, rest
+
+
+def parse_frame(data):
+    """The first whole server frame in data: (opcode, payload, rest), or None."""
+    if len(data) < 2:
+        return None
+    assert not data[1] & 0x80, "server frames are not masked"
+    opcode, n = data[0] & 0x0F, data[1] & 0x7F
+    at = {126: 4, 127: 10}.get(n, 2)
+    if len(data) < at:
+        return None
+    if at > 2:
+        n = int.from_bytes(data[2:at], "big")
+    if len(data) < at + n:
+        return None
+    return opcode, data[at:at + n], data[at + n:]
+
+
+def read_frame(sock, buf):
+    """The next whole frame from sock after what buf holds: (opcode, payload, rest)."""
+    while (frame := parse_frame(buf)) is None:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise AssertionError(f"EOF before a whole frame: {buf!r}")
+        buf += chunk
+    return frame
 
 
 class WsCase(ServerCase):
@@ -495,6 +555,21 @@ class Multi(SharedServerCase):
             self.assertRegex(st, ISO)
             parsed = time.mktime(time.strptime(st[:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone
             self.assertLess(abs(parsed - before), 5, f"server_timestamp {st} is now (UTC)")
+
+    def test_ping_frame_gets_a_pong_frame(self):
+        """A WebSocket ping frame (not the JSON `ping`) is answered by a pong
+        frame with the same payload (RFC 6455 5.5.3)."""
+        c = self.multi()
+
+        async def ping():
+            pong_waiter = await c.ws.ping(b"ib-stream-liveness")
+            started = time.monotonic()
+            await asyncio.wait_for(pong_waiter, 5)
+            return time.monotonic() - started
+
+        for _ in range(3):
+            self.assertLess(run(ping(), timeout=10), 5)
+        self.ping_works(c)  # the JSON ping still works beside it
 
     def test_every_schema_violation_is_invalid_message(self):
         sub = lambda data, **extra: {"type": "subscribe", "id": "v", "data": data, **extra}  # noqa
@@ -959,6 +1034,90 @@ class Sharing(WsCase):
         self.assertEqual(active_count(stats, "connections"), 0, stats)
         self.assertEqual(active_count(stats, "subscriptions"), 0, stats)
         self.assertEqual(per_ip(stats), {}, stats)
+
+
+# --------------------------------------------------------------------------
+class Liveness(WsCase):
+    """WebSocket ping/pong frames for liveness (issue 4): with
+    --ws-idle-timeout 2 the server pings a peer silent for 1 s and drops one
+    silent for 2 s; a peer answering the pings stays."""
+
+    IDLE = 2
+    server_args = WsCase.server_args + ("--ws-idle-timeout", str(IDLE))
+
+    def test_idle_timeout_is_reported(self):
+        status, root = self.server.json("/")
+        self.assertEqual(status, 200, root)
+        self.assertEqual(root["websocket_limits"]["idle_timeout_seconds"], self.IDLE, root)
+
+    def test_dead_peer_is_reaped(self):
+        started = time.monotonic()
+        sock, buf = raw_upgrade(self.server.host, self.server.port, "/ws/control")
+        self.addCleanup(sock.close)
+        opcode, payload, buf = read_frame(sock, buf)
+        self.assertEqual(opcode, OP_TEXT)
+        self.check_connected(json.loads(payload))
+        self.assertEqual(self.ws_connections(), 1)
+        # From here on the peer is dead: it reads nothing and answers nothing.
+        self.server.wait_for(lambda: self.ws_connections() == 0, timeout=self.IDLE + 8,
+                             what="the dead peer to be reaped")
+        reaped = time.monotonic() - started
+        self.assertGreaterEqual(reaped, self.IDLE * 0.9, "not before the idle timeout")
+        self.assertLess(reaped, self.IDLE + 4, "within a few seconds of the idle timeout")
+        # What the server sent meanwhile: a ping frame, then the end (EOF or
+        # reset; Beast drops the connection without a close handshake).
+        sock.settimeout(5)
+        frames, ended = [], False
+        while not ended:
+            while (frame := parse_frame(buf)) is not None:
+                frames.append(frame[0])
+                buf = frame[2]
+            try:
+                chunk = sock.recv(65536)
+            except ConnectionResetError:
+                chunk = b""
+            except socket.timeout:
+                self.fail(f"the server did not close the socket; frames {frames}")
+            ended = not chunk
+            buf += chunk
+        self.assertIn(OP_PING, frames, "the server pinged the silent peer first")
+        self.assertNotIn(OP_TEXT, frames, frames)
+        stats = self.http_ws_stats()
+        self.assertEqual(active_count(stats, "connections"), 0, stats)
+        self.assertEqual(per_ip(stats), {}, stats)
+
+    def test_dead_peer_with_a_subscription_is_reaped_and_freed(self):
+        """Ticks written to a dead peer are no data from it: it is reaped and
+        its subscription leaves the Hub."""
+        sock, buf = raw_upgrade(self.server.host, self.server.port, f"/ws/stream/{AAPL}/BidAsk")
+        self.addCleanup(sock.close)
+        opcode, payload, buf = read_frame(sock, buf)
+        self.check_connected(json.loads(payload))
+        self.server.wait_for(lambda: self.upstreams(AAPL, "BidAsk"), timeout=10,
+                             what="the path's subscription")
+        self.server.wait_for(lambda: self.ws_connections() == 0, timeout=self.IDLE + 8,
+                             what="the dead subscriber to be reaped")
+        self.server.wait_for(lambda: not self.active()["clients"], timeout=5,
+                             what="its client stream to leave /stream/active")
+
+    def test_live_quiet_client_stays_connected(self):
+        c = self.connect("/ws/control")
+        answered = []  # the server's pings this client answered (websockets does it)
+        pong = c.ws.pong
+
+        async def counting_pong(data=b""):
+            answered.append(time.monotonic())
+            await pong(data)
+
+        c.ws.pong = counting_pong
+        time.sleep(self.IDLE * 2 + 1.5)  # sends nothing: only its pongs
+        self.assertFalse(c.closed, f"closed {c.close_code} {c.close_reason!r}")
+        self.assertGreaterEqual(len(answered), 2, "the server kept pinging the quiet client")
+        stats = self.http_ws_stats()
+        self.assertEqual(active_count(stats, "connections"), 1, stats)
+        self.ping_works(c)
+        self.assertEqual(active_count(c.request({"type": "get_stats", "id": "g"})["data"],
+                                      "connections"), 1)
 
 
 # --------------------------------------------------------------------------

@@ -44,7 +44,8 @@ TEST(ServerConfig, DefaultsAreTheApiTable) {
   EXPECT_EQ(c.ws_max_messages_per_second, 100);
   EXPECT_EQ(c.ws_max_message_bytes, 1048576);
   EXPECT_EQ(c.ws_tws_grace, 60);
-  EXPECT_EQ(http::server_settings().size(), 19u);
+  EXPECT_EQ(c.ws_idle_timeout, 300);
+  EXPECT_EQ(http::server_settings().size(), 20u);
 }
 
 TEST(ServerConfig, EveryVariableIsRead) {
@@ -120,7 +121,8 @@ TEST(ServerConfig, WebSocketSettingsFromEnvironmentAndFlags) {
                  {"IB_STREAM_WS_MAX_SUBSCRIPTIONS", "4"},
                  {"IB_STREAM_WS_MAX_MESSAGES_PER_SECOND", "5"},
                  {"IB_STREAM_WS_MAX_MESSAGE_BYTES", "2048"},
-                 {"IB_STREAM_WS_TWS_GRACE", "0"}},
+                 {"IB_STREAM_WS_TWS_GRACE", "0"},
+                 {"IB_STREAM_WS_IDLE_TIMEOUT", "30"}},
                 {{"--ws-max-subscriptions", "6"}, {"--ws-tws-grace", "7"}});
   ASSERT_TRUE(std::holds_alternative<http::ServerConfig>(r)) << std::get<std::string>(r);
   const auto& c = std::get<http::ServerConfig>(r);
@@ -129,6 +131,7 @@ TEST(ServerConfig, WebSocketSettingsFromEnvironmentAndFlags) {
   EXPECT_EQ(c.ws_max_messages_per_second, 5);
   EXPECT_EQ(c.ws_max_message_bytes, 2048);
   EXPECT_EQ(c.ws_tws_grace, 7);
+  EXPECT_EQ(c.ws_idle_timeout, 30);
 
   const std::vector<std::pair<std::string, std::string>> bad = {
       {"IB_STREAM_WS_MAX_CONNECTIONS_PER_IP", "0"},
@@ -136,6 +139,9 @@ TEST(ServerConfig, WebSocketSettingsFromEnvironmentAndFlags) {
       {"IB_STREAM_WS_MAX_MESSAGES_PER_SECOND", "many"},
       {"IB_STREAM_WS_MAX_MESSAGE_BYTES", "100"},
       {"IB_STREAM_WS_TWS_GRACE", "-1"},
+      {"IB_STREAM_WS_IDLE_TIMEOUT", "1"},
+      {"IB_STREAM_WS_IDLE_TIMEOUT", "86401"},
+      {"IB_STREAM_WS_IDLE_TIMEOUT", "2.5"},
   };
   for (const auto& [var, value] : bad) {
     auto e = load({{var, value}});
@@ -147,6 +153,18 @@ TEST(ServerConfig, WebSocketSettingsFromEnvironmentAndFlags) {
   EXPECT_EQ(std::get<std::string>(load({}, {{"--ws-max-message-bytes", "10"}})),
             "--ws-max-message-bytes='10' is invalid: must be an integer from 1024 to 67108864");
   EXPECT_NE(http::server_usage().find("IB_STREAM_WS_TWS_GRACE"), std::string::npos);
+
+  // The idle timeout: env, flag (the flag wins), bounds 2..86400.
+  auto idle = load({{"IB_STREAM_WS_IDLE_TIMEOUT", "2"}});
+  ASSERT_TRUE(std::holds_alternative<http::ServerConfig>(idle)) << std::get<std::string>(idle);
+  EXPECT_EQ(std::get<http::ServerConfig>(idle).ws_idle_timeout, 2);
+  idle = load({{"IB_STREAM_WS_IDLE_TIMEOUT", "10"}}, {{"--ws-idle-timeout", "86400"}});
+  ASSERT_TRUE(std::holds_alternative<http::ServerConfig>(idle)) << std::get<std::string>(idle);
+  EXPECT_EQ(std::get<http::ServerConfig>(idle).ws_idle_timeout, 86400);
+  EXPECT_EQ(std::get<std::string>(load({}, {{"--ws-idle-timeout", "0"}})),
+            "--ws-idle-timeout='0' is invalid: must be an integer from 2 to 86400");
+  EXPECT_NE(http::server_usage().find("--ws-idle-timeout"), std::string::npos);
+  EXPECT_NE(http::server_usage().find("IB_STREAM_WS_IDLE_TIMEOUT"), std::string::npos);
 }
 
 TEST(ServerConfig, EmptyApiKeyMeansNoAuthentication) {

@@ -1,0 +1,302 @@
+// ib-stream-bench: one benchmark run, results as JSON lines on stdout (one
+// per rate step, or one for an idle run). bench/run.py drives it through the
+// scenarios of issue 6 and writes bench/RESULTS.md.
+//
+//   fanout / breadth: TwsFeed -> ib-stream-server (child) -> N clients
+//   ceiling:          RawFanout -> N SSE clients (no server)
+//   idle:             N clients held open on a silent stream
+#include "load_generator.hpp"
+#include "proc_stats.hpp"
+#include "raw_fanout.hpp"
+#include "server_process.hpp"
+#include "stamped_tick.hpp"
+#include "tws_feed.hpp"
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using namespace bench;
+using namespace std::chrono_literals;
+
+constexpr int kFirstConId = 1001;
+
+struct Options {
+  std::string scenario = "fanout"; // fanout | breadth | idle | ceiling
+  Transport transport = Transport::sse;
+  int clients = 100;
+  int upstreams = 1;
+  std::vector<double> rates = {1000};
+  double duration = 2.0;
+  double warmup = 0.3;
+  int buffer_size = 1000;
+  double max_p99_ms = 10.0;   // a clean step: p99 at most this
+  double stop_p99_ms = 100.0; // the ladder goes on while p99 stays under this
+  bool stop_on_fail = true;
+  std::string server;
+  std::string server_log;
+};
+
+[[noreturn]] void usage(const std::string& why) {
+  std::fprintf(
+      stderr,
+      "ib-stream-bench: %s\n"
+      "usage: ib-stream-bench [--scenario fanout|breadth|idle|ceiling] [--transport sse|ws]\n"
+      "  [--clients N] [--upstreams U] [--rates R1,R2,...] [--duration S] [--warmup S]\n"
+      "  [--buffer-size B] [--max-p99-ms MS] [--stop-p99-ms MS] [--all-rates] [--server PATH]\n"
+      "  [--server-log FILE]\n",
+      why.c_str());
+  std::exit(2);
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) usage(a + " needs a value");
+      return argv[++i];
+    };
+    if (a == "--scenario") o.scenario = value();
+    else if (a == "--transport") {
+      const auto v = value();
+      if (v != "sse" && v != "ws") usage("--transport is sse or ws");
+      o.transport = v == "ws" ? Transport::ws : Transport::sse;
+    } else if (a == "--clients") o.clients = std::stoi(value());
+    else if (a == "--upstreams") o.upstreams = std::stoi(value());
+    else if (a == "--rates") {
+      o.rates.clear();
+      const std::string v = value();
+      std::size_t start = 0;
+      while (start <= v.size()) {
+        const auto comma = v.find(',', start);
+        o.rates.push_back(std::stod(v.substr(start, comma - start)));
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+    } else if (a == "--duration") o.duration = std::stod(value());
+    else if (a == "--warmup") o.warmup = std::stod(value());
+    else if (a == "--buffer-size") o.buffer_size = std::stoi(value());
+    else if (a == "--max-p99-ms") o.max_p99_ms = std::stod(value());
+    else if (a == "--stop-p99-ms") o.stop_p99_ms = std::stod(value());
+    else if (a == "--all-rates") o.stop_on_fail = false;
+    else if (a == "--server") o.server = value();
+    else if (a == "--server-log") o.server_log = value();
+    else usage("unknown option " + a);
+  }
+  if (o.scenario != "fanout" && o.scenario != "breadth" && o.scenario != "idle" &&
+      o.scenario != "ceiling")
+    usage("unknown scenario " + o.scenario);
+  if (o.clients < 1 || o.upstreams < 1 || o.duration <= 0) usage("bad numbers");
+  if (o.scenario == "ceiling" && (o.upstreams != 1 || o.transport != Transport::sse))
+    usage("the ceiling is one stream of SSE bytes");
+  return o;
+}
+
+/// The server next to this executable (build/bench/.. or build/).
+std::string default_server(const char* argv0) {
+  namespace fs = std::filesystem;
+  const fs::path self = fs::canonical("/proc/self/exe").parent_path();
+  for (const auto& p : {self / "ib-stream-server", self.parent_path() / "ib-stream-server"})
+    if (fs::exists(p)) return p.string();
+  return std::string(argv0) + "-server-not-found";
+}
+
+void raise_fd_limit() {
+  rlimit rl{};
+  getrlimit(RLIMIT_NOFILE, &rl);
+  rl.rlim_cur = rl.rlim_max; // the server child inherits it
+  setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+bool wait_for(const std::function<bool()>& pred, std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(5ms);
+  }
+  return true;
+}
+
+const char* transport_name(Transport t) { return t == Transport::ws ? "ws" : "sse"; }
+
+/// The feed side of a run: the TWS feed (with the server) or the raw ceiling.
+struct Source {
+  std::function<void(double)> set_rate;
+  std::function<std::map<int, std::uint64_t>()> last_seqs;
+};
+
+std::uint64_t total_over(const std::map<int, std::uint64_t>& end,
+                         const std::map<int, std::uint64_t>& base) {
+  std::uint64_t n = 0;
+  for (const auto& [con, last] : end) {
+    const auto it = base.find(con);
+    const std::uint64_t b = it == base.end() ? 0 : it->second;
+    n += last > b ? last - b : 0;
+  }
+  return n;
+}
+
+int run(const Options& o, const char* argv0) {
+  raise_fd_limit();
+  now_ns(); // the harness epoch
+  rlimit rl{};
+  getrlimit(RLIMIT_NOFILE, &rl);
+  if (rl.rlim_cur < static_cast<rlim_t>(o.clients) + 64) {
+    std::fprintf(stderr, "ib-stream-bench: %d clients need more file descriptors than %lu\n",
+                 o.clients, static_cast<unsigned long>(rl.rlim_cur));
+    return 1;
+  }
+
+  std::unique_ptr<TwsFeed> feed;
+  std::unique_ptr<ServerProcess> server;
+  std::unique_ptr<RawFanout> raw;
+  std::uint16_t port = 0;
+  Source source;
+  if (o.scenario == "ceiling") {
+    raw = std::make_unique<RawFanout>(kFirstConId);
+    port = raw->port();
+    source = {[&](double r) { raw->set_rate(r); }, [&] { return raw->last_seqs(); }};
+  } else {
+    feed = std::make_unique<TwsFeed>();
+    const std::string binary = o.server.empty() ? default_server(argv0) : o.server;
+    server = std::make_unique<ServerProcess>(
+        binary,
+        std::vector<std::string>{"--ports", std::to_string(feed->port()), "--client-id", "7",
+                                 "--log-level", "warn", "--max-clients",
+                                 std::to_string(std::max(10000, o.clients + 100)), "--max-streams",
+                                 std::to_string(std::max(50, o.upstreams + 10)), "--buffer-size",
+                                 std::to_string(o.buffer_size), "--ws-max-connections-per-ip",
+                                 "100000", "--drain-seconds", "0"},
+        o.server_log);
+    port = server->port();
+    source = {[&](double r) { feed->set_rate(r); }, [&] { return feed->last_seqs(); }};
+  }
+  const pid_t server_pid = server ? server->pid() : ::getpid();
+
+  std::vector<ClientSpec> specs;
+  for (int i = 0; i < o.clients; ++i) {
+    const int con = kFirstConId + i % o.upstreams;
+    specs.push_back({std::string(o.transport == Transport::ws ? "/ws/stream/" : "/stream/") +
+                         std::to_string(con) + "/BidAsk",
+                     con});
+  }
+  const long rss_before = process_status_kib(server_pid, "VmRSS");
+  const std::uint64_t t_connect = now_ns();
+  LoadGenerator clients(port, o.transport, std::move(specs));
+  wait_for([&] { return clients.streaming() + clients.failed() >= o.clients; }, 120s);
+  const double accept_s =
+      clients.streaming() > 0 ? static_cast<double>(clients.last_open_ns() - t_connect) / 1e9 : 0.0;
+  if (feed) wait_for([&] { return feed->subscriptions() >= o.upstreams; }, 20s);
+
+  const char* transport = transport_name(o.transport);
+  if (o.scenario == "idle") {
+    std::this_thread::sleep_for(1s); // let the server settle its per-client state
+    const long rss_after = process_status_kib(server_pid, "VmRSS");
+    const int n = clients.streaming();
+    std::printf("{\"scenario\":\"idle\",\"transport\":\"%s\",\"clients\":%d,\"streaming\":%d,"
+                "\"failed\":%d,\"accept_s\":%.3f,\"server_rss_before_kib\":%ld,"
+                "\"server_rss_after_kib\":%ld,\"rss_per_client_kib\":%.2f,"
+                "\"server_hwm_kib\":%ld}\n",
+                transport, o.clients, n, clients.failed(), accept_s, rss_before, rss_after,
+                n > 0 ? static_cast<double>(rss_after - rss_before) / n : 0.0,
+                process_status_kib(server_pid, "VmHWM"));
+    return n == o.clients ? 0 : 1;
+  }
+  if (clients.streaming() < o.clients)
+    std::fprintf(stderr, "ib-stream-bench: only %d of %d clients connected\n", clients.streaming(),
+                 o.clients);
+
+  const auto pause_and_settle = [&] {
+    source.set_rate(0);
+    std::this_thread::sleep_for(30ms); // a batch being written lands in last_seqs
+  };
+  for (const double rate : o.rates) {
+    // Warm-up at the rate, then pause: the window starts from a quiet stream.
+    source.set_rate(rate);
+    std::this_thread::sleep_for(std::chrono::duration<double>(o.warmup));
+    pause_and_settle();
+    std::this_thread::sleep_for(200ms);
+    const auto base = source.last_seqs();
+    clients.start_window(base);
+    const double server_cpu0 = process_cpu_seconds(server_pid);
+    const double self_cpu0 = own_cpu_seconds();
+    const double lg_cpu0 = clients.cpu_seconds();
+    const std::uint64_t t0 = now_ns();
+    source.set_rate(rate);
+    std::this_thread::sleep_for(std::chrono::duration<double>(o.duration));
+    source.set_rate(0);
+    const double seconds = static_cast<double>(now_ns() - t0) / 1e9;
+    const double server_cpu = (process_cpu_seconds(server_pid) - server_cpu0) / seconds;
+    const double self_cpu = (own_cpu_seconds() - self_cpu0) / seconds;
+    const double lg_cpu = (clients.cpu_seconds() - lg_cpu0) / seconds;
+    std::this_thread::sleep_for(30ms);
+    const auto end = source.last_seqs();
+    wait_for(
+        [&] {
+          auto w = clients.window(end);
+          return w.delivered >= w.expected;
+        },
+        3s);
+    const WindowStats w = clients.window(end);
+    const std::uint64_t sent = total_over(end, base);
+    const std::uint64_t drops = w.expected > w.delivered ? w.expected - w.delivered : 0;
+    const double p99_ms = static_cast<double>(w.latency.quantile(0.99)) / 1e6;
+    const double target = rate * o.upstreams;
+    // Small windows lose a tick or two per contract to rounding: allow for it.
+    const bool feed_kept_up =
+        static_cast<double>(sent + 2 * static_cast<std::uint64_t>(o.upstreams)) >=
+        0.95 * target * seconds;
+    // Sustained: every tick reached every client and the feed kept its rate;
+    // clean: sustained with p99 within the target.
+    const bool sustained = drops == 0 && w.gaps == 0 && clients.failed() == 0 && feed_kept_up &&
+                           w.delivered > 0 && p99_ms <= o.stop_p99_ms;
+    const bool clean = sustained && p99_ms <= o.max_p99_ms;
+    std::printf(
+        "{\"scenario\":\"%s\",\"transport\":\"%s\",\"clients\":%d,\"upstreams\":%d,"
+        "\"rate\":%.0f,\"seconds\":%.3f,\"sent\":%llu,\"feed_rate\":%.0f,\"delivered\":%llu,"
+        "\"delivered_per_s\":%.0f,\"expected\":%llu,\"drops\":%llu,\"gaps\":%llu,"
+        "\"failed_clients\":%d,\"p50_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,"
+        "\"max_us\":%.1f,\"server_cpu\":%.3f,\"harness_cpu\":%.3f,\"loadgen_cpu\":%.3f,"
+        "\"server_hwm_kib\":%ld,\"mib_per_s\":%.1f,\"sustained\":%s,\"clean\":%s}\n",
+        o.scenario.c_str(), transport, o.clients, o.upstreams, rate, seconds,
+        static_cast<unsigned long long>(sent), static_cast<double>(sent) / seconds,
+        static_cast<unsigned long long>(w.delivered), static_cast<double>(w.delivered) / seconds,
+        static_cast<unsigned long long>(w.expected), static_cast<unsigned long long>(drops),
+        static_cast<unsigned long long>(w.gaps), clients.failed(),
+        static_cast<double>(w.latency.quantile(0.5)) / 1e3,
+        static_cast<double>(w.latency.quantile(0.99)) / 1e3,
+        static_cast<double>(w.latency.quantile(0.999)) / 1e3,
+        static_cast<double>(w.latency.max()) / 1e3, server ? server_cpu : 0.0, self_cpu, lg_cpu,
+        server ? process_status_kib(server_pid, "VmHWM") : 0L,
+        static_cast<double>(w.bytes) / seconds / (1024.0 * 1024.0), sustained ? "true" : "false",
+        clean ? "true" : "false");
+    std::fflush(stdout);
+    if (!sustained && o.stop_on_fail) break;
+  }
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(parse(argc, argv), argv[0]);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ib-stream-bench: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,37 @@
+// ServerProcess: ib-stream-server as a child process on a free loopback port
+// (`--listen 127.0.0.1:0`; the port is read from its one stdout line).
+//
+// Thread-safety: use from one thread.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace bench {
+
+class ServerProcess {
+public:
+  /// Starts `binary` with `args` (plus --listen), stderr to `log_path` (empty:
+  /// inherited), and waits for its listening line and for /ready.
+  ServerProcess(const std::string& binary, std::vector<std::string> args,
+                const std::string& log_path);
+  /// SIGTERM, then SIGKILL after a few seconds.
+  ~ServerProcess();
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
+
+  pid_t pid() const { return pid_; }
+  std::uint16_t port() const { return port_; }
+
+private:
+  pid_t pid_ = -1;
+  std::uint16_t port_ = 0;
+};
+
+/// Status code of a GET on 127.0.0.1:port (0 when the request failed).
+int http_get_status(std::uint16_t port, const std::string& path);
+
+} // namespace bench

@@ -1,0 +1,52 @@
+// TwsFeed: the benchmark's TWS. A loopback listener that speaks enough of the
+// TWS API for ib-stream-server's tws::Client (handshake, startApi,
+// managedAccounts, nextValidId, contract details, tick-by-tick subscribe and
+// cancel, currentTime) and then writes stamped BidAsk ticks (stamped_tick.hpp)
+// for every subscribed contract at a set rate. The encoders are the project's
+// own (src/tws/messages), so the frames are what TWS and ib-tws-sim send.
+//
+// Thread-safety: the feed runs on its own thread; set_rate(), sent() and
+// subscriptions() may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <thread>
+
+namespace bench {
+
+class TwsFeed {
+public:
+  TwsFeed();
+  ~TwsFeed();
+  TwsFeed(const TwsFeed&) = delete;
+  TwsFeed& operator=(const TwsFeed&) = delete;
+
+  std::uint16_t port() const { return port_; }
+  /// Ticks per second per subscribed contract; 0 pauses the feed.
+  void set_rate(double per_contract);
+  /// Ticks written so far, all contracts.
+  std::uint64_t sent() const { return sent_.load(); }
+  /// Contracts with a live tick-by-tick subscription.
+  int subscriptions() const { return subscriptions_.load(); }
+  /// The last sequence number written per contract id.
+  std::map<int, std::uint64_t> last_seqs() const;
+
+private:
+  void run();
+
+  int listen_fd_ = -1;
+  std::uint16_t port_ = 0;
+  std::atomic<double> rate_{0.0};
+  std::atomic<std::uint64_t> rate_epoch_{0}; // bumped by set_rate
+  std::atomic<std::uint64_t> sent_{0};
+  std::atomic<int> subscriptions_{0};
+  std::atomic<bool> stop_{false};
+  mutable std::mutex seq_mutex_;
+  std::map<int, std::uint64_t> last_seqs_;
+  std::thread thread_;
+};
+
+} // namespace bench
