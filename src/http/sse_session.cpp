@@ -90,21 +90,12 @@ void SseSession::end(stream::EndReason reason, const std::optional<stream::Notic
 }
 
 void SseSession::enqueue(Inbound in) {
-  {
-    std::lock_guard lock(inbox_mutex_);
-    inbox_.push_back(std::move(in));
-    if (drain_posted_) return;
-    drain_posted_ = true;
-  }
-  asio::post(executor_, [self = shared_from_this()] { self->drain_inbox(); });
+  if (inbox_.push(std::move(in)))
+    asio::post(executor_, [self = shared_from_this()] { self->drain_inbox(); });
 }
 
 void SseSession::drain_inbox() {
-  {
-    std::lock_guard lock(inbox_mutex_);
-    draining_.swap(inbox_);
-    drain_posted_ = false;
-  }
+  inbox_.take(draining_);
   for (auto& in : draining_) {
     if (in.kind == Inbound::Kind::end) in_hub_ = false; // the Hub has forgotten us already
     if (terminated_) continue;

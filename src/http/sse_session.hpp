@@ -18,6 +18,7 @@
 #include "http/server_state.hpp"
 #include "http/stream_params.hpp"
 #include "stream/client_stream.hpp"
+#include "stream/delivery_inbox.hpp"
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -25,7 +26,6 @@
 #include <array>
 #include <chrono>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -90,9 +90,7 @@ private:
   boost::asio::steady_timer close_timer_;
   // The Hub's deliveries meet the session here: one post per batch rather
   // than per tick (under load a batch is many ticks, written together).
-  std::mutex inbox_mutex_;
-  std::vector<Inbound> inbox_;         // guarded by inbox_mutex_
-  bool drain_posted_ = false;          // guarded by inbox_mutex_
+  stream::DeliveryInbox<Inbound> inbox_;
   std::vector<Inbound> draining_;      // strand only; swapped with inbox_
   std::vector<stream::Frame> writing_; // owned until their write completes
   std::vector<boost::asio::const_buffer> buffers_;

@@ -27,21 +27,12 @@ void WsSubscription::end(stream::EndReason reason, const std::optional<stream::N
 }
 
 void WsSubscription::enqueue(Inbound in) {
-  {
-    std::lock_guard lock(inbox_mutex_);
-    inbox_.push_back(std::move(in));
-    if (drain_posted_) return;
-    drain_posted_ = true;
-  }
-  asio::post(strand_, [self = shared_from_this()] { self->drain_inbox(); });
+  if (inbox_.push(std::move(in)))
+    asio::post(strand_, [self = shared_from_this()] { self->drain_inbox(); });
 }
 
 void WsSubscription::drain_inbox() {
-  {
-    std::lock_guard lock(inbox_mutex_);
-    draining_.swap(inbox_);
-    drain_posted_ = false;
-  }
+  inbox_.take(draining_);
   auto sink = sink_.lock();
   auto self = shared_from_this();
   for (auto& in : draining_) {

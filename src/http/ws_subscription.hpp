@@ -16,6 +16,7 @@
 #pragma once
 
 #include "http/ws_tick_cache.hpp"
+#include "stream/delivery_inbox.hpp"
 #include "stream/hub.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -25,7 +26,6 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -131,9 +131,7 @@ private:
 
   boost::asio::any_io_executor strand_;
   // One post to the connection's strand per batch of deliveries, not per tick.
-  std::mutex inbox_mutex_;
-  std::vector<Inbound> inbox_;    // guarded by inbox_mutex_
-  bool drain_posted_ = false;     // guarded by inbox_mutex_
+  stream::DeliveryInbox<Inbound> inbox_;
   std::vector<Inbound> draining_; // strand only
   std::weak_ptr<WsSubscriptionSink> sink_;
   WsTickCache& cache_;

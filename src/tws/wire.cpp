@@ -106,7 +106,7 @@ char* write_number(char* p, double v) {
   }
   // Fixed: its decimal exponent is where the first significant digit is.
   const char* q = p + (*p == '-' ? 1 : 0);
-  const char* const stop = stop;
+  const char* const stop = plain.ptr;
   int exp10 = 0;
   if (*q != '0') {
     const char* point = std::find(q, stop, '.');

@@ -1,5 +1,6 @@
 // Building blocks of the streaming hub: SSE event framing (api.md §3), the
 // resume ring behind Last-Event-ID, and the bounded per-client queue.
+#include "stream/delivery_inbox.hpp"
 #include "stream/frame_queue.hpp"
 #include "stream/sequence_ring.hpp"
 #include "stream/sse_events.hpp"
@@ -142,3 +143,18 @@ TEST(FrameQueue, SlowConsumerAfterAStreakOfDrops) {
 }
 
 } // namespace
+
+TEST(DeliveryInbox, AsksForOneDrainPerBatchAndKeepsOrder) {
+  stream::DeliveryInbox<int> inbox;
+  EXPECT_TRUE(inbox.push(1));  // the first push posts a drain
+  EXPECT_FALSE(inbox.push(2)); // one is pending: no second post
+  EXPECT_FALSE(inbox.push(3));
+  std::vector<int> out{42};
+  inbox.take(out);
+  EXPECT_EQ(out, (std::vector<int>{1, 2, 3}));
+  EXPECT_TRUE(inbox.push(4)); // after a drain took the batch, the next push posts again
+  inbox.take(out);
+  EXPECT_EQ(out, (std::vector<int>{4}));
+  inbox.take(out);
+  EXPECT_TRUE(out.empty());
+}

@@ -1,11 +1,17 @@
 // Tick JSON (stream/tick_json.hpp): the api.md §1 `data` object, exact text.
 #include "stream/tick_json.hpp"
 
+#include "stream/json_text.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
+#include <ctime>
 #include <limits>
+#include <random>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -204,3 +210,136 @@ TEST(TickJson, AppendsAfterExistingText) {
 }
 
 } // namespace
+
+// ------------------------------------------------------------ fast paths
+
+namespace {
+
+/// What format_utc did before its arithmetic fast path.
+std::string reference_utc(std::int64_t unix_time) {
+  const auto t = static_cast<std::time_t>(unix_time);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  return buf;
+}
+
+} // namespace
+
+TEST(FormatUtc, MatchesGmtimeEveryDayFrom1600To2500) {
+  // Every day (at a varying second) across leap and century years.
+  constexpr std::int64_t kFirst = -11676096000; // 1600-01-01
+  constexpr std::int64_t kLast = 16725225600;   // 2500-01-01
+  std::int64_t second = 0;
+  for (std::int64_t t = kFirst; t <= kLast; t += 86400) {
+    ASSERT_EQ(stream::format_utc(t), reference_utc(t)) << t;
+    ASSERT_EQ(stream::format_utc(t - 1), reference_utc(t - 1)) << t - 1;
+    second = (second + 7919) % 86400;
+    ASSERT_EQ(stream::format_utc(t + second), reference_utc(t + second)) << t + second;
+  }
+}
+
+TEST(FormatUtc, LeapDaysAndYearBoundaries) {
+  EXPECT_EQ(stream::format_utc(951868799), "2000-02-29 23:59:59");
+  EXPECT_EQ(stream::format_utc(951868800), "2000-03-01 00:00:00");
+  EXPECT_EQ(stream::format_utc(4107542400), "2100-03-01 00:00:00"); // 2100: no Feb 29
+  EXPECT_EQ(stream::format_utc(1709164800), "2024-02-29 00:00:00");
+  EXPECT_EQ(stream::format_utc(-2203891200), "1900-03-01 00:00:00");
+  EXPECT_EQ(stream::format_utc(-62167219200), "0000-01-01 00:00:00");
+  EXPECT_EQ(stream::format_utc(-62162121600), "0000-02-29 00:00:00");
+  EXPECT_EQ(stream::format_utc(253402300799), "9999-12-31 23:59:59");
+}
+
+TEST(FormatUtc, MatchesGmtimeAtTheEdgesAndFarOut) {
+  std::vector<std::int64_t> times = {0,
+                                     -1,
+                                     1,
+                                     -86400,
+                                     -86401,
+                                     -62167219201, // just before year 0
+                                     -62167219200,
+                                     -62167219199,
+                                     -62162121601,
+                                     253402300798,
+                                     253402300799,
+                                     253402300800, // year 10000
+                                     -62198755200, // year -1
+                                     1000000000000,
+                                     -1000000000000,
+                                     67767976233316800, // beyond int tm_year
+                                     std::numeric_limits<std::int64_t>::max(),
+                                     std::numeric_limits<std::int64_t>::min(),
+                                     std::numeric_limits<std::int64_t>::max() / 2,
+                                     std::numeric_limits<std::int64_t>::min() / 2};
+  std::mt19937_64 rng(42);
+  std::uniform_int_distribution<std::int64_t> any(-70000000000, 260000000000);
+  for (int i = 0; i < 200000; ++i) times.push_back(any(rng));
+  for (std::int64_t t : times) ASSERT_EQ(stream::format_utc(t), reference_utc(t)) << t;
+}
+
+TEST(TickJson, LongAndUnusualStringsMatchTheEscaper) {
+  // Strings past the inline limit or needing escapes go through
+  // append_json_utf8 (json_text.hpp); the result must be the same text.
+  const std::vector<std::string> samples = {
+      "",
+      "NASDAQ",
+      std::string(64, 'x'),
+      std::string(65, 'y'),
+      std::string(300, 'z'),
+      std::string(1000, 'q') + "\"",
+      "a\"b",
+      "back\\slash",
+      "tab\there",
+      "ctl\x01\x7f",
+      "caf\xc3\xa9",
+      "bad\xff",
+      std::string("nul\0in", 6),
+  };
+  for (const auto& exchange : samples) {
+    for (const auto& conditions : samples) {
+      tws::TickByTickLast t;
+      t.type = tws::TickType::all_last;
+      t.time = 1700000000;
+      t.price = 189.42;
+      t.size = 100;
+      t.exchange = exchange;
+      t.special_conditions = conditions;
+      std::string want = "{\"type\":\"time_sales\",\"tick_type\":\"AllLast\","
+                         "\"timestamp\":\"2023-11-14 22:13:20\",\"unix_time\":1700000000,"
+                         "\"price\":189.42,\"size\":100,\"exchange\":";
+      stream::append_json_utf8(want, exchange);
+      want += ",\"conditions\":";
+      stream::append_json_utf8(want, conditions);
+      want += ",\"past_limit\":false,\"unreported\":false}";
+      std::string prefix = "previous text ";
+      ASSERT_EQ(json_of(t), want);
+      stream::append_tick_json(prefix, t);
+      ASSERT_EQ(prefix, "previous text " + want);
+      ASSERT_EQ(string_json(exchange), [&] {
+        std::string s;
+        stream::append_json_utf8(s, exchange);
+        return s;
+      }());
+    }
+  }
+}
+
+TEST(TickJson, ExtremeValuesFitAndMatch) {
+  tws::TickByTickBidAsk t;
+  t.time = std::numeric_limits<std::int64_t>::min();
+  t.bid_price = -2.2250738585072014e-308;
+  t.ask_price = -1.7976931348623157e308;
+  t.bid_size = -1.2345678901234568e-300;
+  t.ask_size = std::nan("");
+  t.bid_past_low = true;
+  t.ask_past_high = true;
+  std::string want = "{\"type\":\"bid_ask\",\"timestamp\":\"" + reference_utc(t.time) +
+                     "\",\"unix_time\":-9223372036854775808,"
+                     "\"bid_price\":-2.2250738585072014e-308,"
+                     "\"ask_price\":-1.7976931348623157e+308,"
+                     "\"bid_size\":-1.2345678901234568e-300,\"ask_size\":null,"
+                     "\"bid_past_low\":true,\"ask_past_high\":true}";
+  EXPECT_EQ(json_of(t), want);
+}

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -604,3 +605,270 @@ TEST(FrameReader, TakeRawForHandshakePrefix) {
 }
 
 } // namespace
+
+// ------------------------------------------------------------ fast paths
+//
+// write_number and the FieldReader's inline number parsing take shortcuts
+// for the common shapes; these compare them with straightforward reference
+// implementations (the code they replaced) over many values.
+
+namespace {
+
+/// The reference: shortest digits via to_chars scientific, then fixed when
+/// the decimal exponent is in -4..15 (what append_number did before).
+std::string reference_number(double v) {
+  if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
+  if (std::isnan(v)) return "NaN";
+  char buf[64];
+  const auto sci = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
+  const char* e = std::find(buf, sci.ptr, 'e');
+  int exp10 = 0;
+  if (e != sci.ptr) std::from_chars(e + (e[1] == '+' ? 2 : 1), sci.ptr, exp10);
+  if (exp10 < -4 || exp10 >= 16) return std::string(buf, sci.ptr);
+  const auto fixed = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed);
+  return std::string(buf, fixed.ptr);
+}
+
+std::vector<double> number_samples() {
+  std::vector<double> v = {0.0,
+                           -0.0,
+                           1.0,
+                           -1.0,
+                           0.1,
+                           0.5,
+                           175.25,
+                           189.42,
+                           1e-4,
+                           1e-5,
+                           9.99e-5,
+                           0.000099999999999999991,
+                           0.00010000000000000001,
+                           1.5e-5,
+                           100000.0,
+                           1e5,
+                           1e6,
+                           1e15,
+                           1e16,
+                           9999999999999998.0,
+                           9007199254740991.0,
+                           9007199254740992.0,
+                           9007199254740993.0,
+                           9007199254740994.0,
+                           4503599627370495.5,
+                           -4503599627370495.5,
+                           123456789012.0,
+                           1.2345678901234568e+17,
+                           5e-324,
+                           2.2250738585072014e-308,
+                           1.7976931348623157e308,
+                           -1.7976931348623157e308,
+                           std::numeric_limits<double>::infinity(),
+                           -std::numeric_limits<double>::infinity(),
+                           std::nan("")};
+  for (int k = -30; k <= 30; ++k) {
+    const double p = std::pow(10.0, k);
+    v.push_back(p);
+    v.push_back(std::nextafter(p, 0.0));
+    v.push_back(std::nextafter(p, 1e300));
+    v.push_back(-p);
+    v.push_back(1.5 * p);
+  }
+  std::mt19937_64 rng(20251125);
+  for (int i = 0; i < 200000; ++i) {
+    std::uint64_t b = rng();
+    double d = 0;
+    std::memcpy(&d, &b, sizeof d);
+    v.push_back(d);
+  }
+  std::uniform_int_distribution<std::int64_t> cents(-100000000, 100000000);
+  std::uniform_int_distribution<int> scale(0, 8);
+  for (int i = 0; i < 200000; ++i)
+    v.push_back(static_cast<double>(cents(rng)) / std::pow(10.0, scale(rng)));
+  std::uniform_int_distribution<std::int64_t> big(-(std::int64_t{1} << 60), std::int64_t{1} << 60);
+  for (int i = 0; i < 50000; ++i) v.push_back(static_cast<double>(big(rng)));
+  return v;
+}
+
+} // namespace
+
+TEST(WriteNumber, MatchesReferenceFormatting) {
+  for (double d : number_samples()) {
+    char buf[tws::kMaxNumberChars];
+    const std::string got(buf, tws::write_number(buf, d));
+    ASSERT_EQ(got, reference_number(d)) << "bits " << bits_of(d);
+    ASSERT_LE(got.size(), tws::kMaxNumberChars);
+    ASSERT_EQ(tws::format_number(d), got);
+  }
+}
+
+namespace {
+
+/// Number-ish field texts: plain shapes the fast paths take and every near
+/// miss that must go the general way.
+std::vector<std::string> field_samples() {
+  std::vector<std::string> v = {"",
+                                "0",
+                                "-0",
+                                "00",
+                                "007",
+                                "-",
+                                "+",
+                                "+1",
+                                "+-1",
+                                "-+1",
+                                "--1",
+                                "1-",
+                                "1.",
+                                ".5",
+                                "-.5",
+                                "-1.",
+                                ".",
+                                "1..2",
+                                "1.2.3",
+                                "0.0",
+                                "-0.0",
+                                "1e5",
+                                "1E5",
+                                "1.5e-3",
+                                "Infinity",
+                                "-Infinity",
+                                "inf",
+                                "nan",
+                                "NaN",
+                                " 1",
+                                "1 ",
+                                "0x10",
+                                "12a",
+                                "2147483647",
+                                "-2147483647",
+                                "2147483648",
+                                "-2147483648",
+                                "-2147483649",
+                                "02147483647",
+                                "2147483647.0",
+                                "2147483647.5",
+                                "9223372036854775807",
+                                "-9223372036854775808",
+                                "9223372036854775808",
+                                "999999999999999999",
+                                "-999999999999999999",
+                                "1000000000000000000",
+                                "99999999999999999999",
+                                "1.7976931348623157E308",
+                                "9007199254740992",
+                                "9007199254740993",
+                                "9007199254740993.0",
+                                "0.9007199254740993",
+                                "0.1234567890123456789",
+                                "0.12345678901234567890",
+                                "0.0000000000000000000001",
+                                "0.00000000000000000000001",
+                                "123456789.123456789",
+                                "189.42",
+                                "-189.42",
+                                "175.25",
+                                "0.30000000000000004",
+                                "1e400",
+                                "1e-400"};
+  std::mt19937_64 rng(7);
+  const std::string alphabet = "0123456789.-";
+  std::uniform_int_distribution<int> len(1, 24);
+  std::uniform_int_distribution<std::size_t> pick(0, alphabet.size() - 1);
+  std::uniform_int_distribution<int> digit_heavy(0, 9);
+  for (int i = 0; i < 100000; ++i) {
+    std::string s;
+    const int n = len(rng);
+    for (int k = 0; k < n; ++k)
+      s += digit_heavy(rng) < 8 ? static_cast<char>('0' + digit_heavy(rng)) : alphabet[pick(rng)];
+    v.push_back(s);
+  }
+  return v;
+}
+
+} // namespace
+
+TEST(FieldReader, FastPathsMatchGeneralParsing) {
+  for (const std::string& s : field_samples()) {
+    // Each kind read from a payload of this field followed by a sentinel.
+    const std::string payload = s + '\0' + "next" + '\0';
+    {
+      tws::FieldReader r(payload);
+      const auto v = r.i64();
+      const auto want = tws::parse_int(s);
+      ASSERT_EQ(r.ok(), want.has_value()) << '"' << s << '"';
+      if (want) {
+        ASSERT_EQ(v, *want) << s;
+        ASSERT_EQ(r.str(), "next") << s;
+      }
+    }
+    {
+      tws::FieldReader r(payload);
+      const auto v = r.i32();
+      const auto want = tws::parse_int(s);
+      const bool fits = want && *want >= std::numeric_limits<int>::min() &&
+                        *want <= std::numeric_limits<int>::max();
+      ASSERT_EQ(r.ok(), fits) << '"' << s << '"';
+      if (fits) {
+        ASSERT_EQ(v, *want) << s;
+      }
+    }
+    {
+      tws::FieldReader r(payload);
+      const auto v = r.dbl();
+      const auto want = tws::parse_double(s);
+      ASSERT_EQ(r.ok(), want.has_value()) << '"' << s << '"';
+      if (want) {
+        ASSERT_EQ(bits_of(v), bits_of(*want)) << s;
+        ASSERT_EQ(r.str(), "next") << s;
+      }
+    }
+    {
+      tws::FieldReader r(payload);
+      const auto v = r.decimal();
+      const bool unset = s.empty() || s == "2147483647" || s == "9223372036854775807" ||
+                         s == "1.7976931348623157E308";
+      const auto want = tws::parse_double(s);
+      const bool good = unset || (want && std::isfinite(*want));
+      ASSERT_EQ(r.ok(), good) << '"' << s << '"';
+      if (!good) continue;
+      ASSERT_EQ(v.has_value(), !unset) << s;
+      if (v) {
+        ASSERT_EQ(bits_of(*v), bits_of(*want)) << s;
+      }
+      ASSERT_EQ(r.str(), "next") << s;
+    }
+  }
+}
+
+TEST(FieldReader, FastPathsRespectStickyErrors) {
+  const std::string payload = payload_of({"x", "12", "1.5", "3"});
+  tws::FieldReader r(payload);
+  EXPECT_EQ(r.i64(), 0);
+  EXPECT_EQ(r.error(), WireError::bad_integer);
+  EXPECT_EQ(r.i64(), 0);
+  EXPECT_EQ(r.dbl(), 0.0);
+  EXPECT_FALSE(r.decimal().has_value());
+  EXPECT_EQ(r.str(), "");
+  EXPECT_EQ(r.error(), WireError::bad_integer);
+}
+
+TEST(FieldReader, LongFieldsAndUnterminatedNumbers) {
+  const std::string long_field(1000, 'a');
+  const std::string payload = long_field + '\0' + "7" + '\0';
+  tws::FieldReader r(payload);
+  EXPECT_EQ(r.str(), long_field);
+  EXPECT_EQ(r.i32(), 7);
+  EXPECT_TRUE(r.ok());
+  EXPECT_TRUE(r.at_end());
+
+  for (std::string_view text : {"12", "1.5", "-3", ""}) {
+    tws::FieldReader i(text), d(text), m(text);
+    i.i64();
+    d.dbl();
+    m.decimal();
+    const auto want = text.empty() ? WireError::missing_field : WireError::unterminated_payload;
+    EXPECT_EQ(i.error(), want) << text;
+    EXPECT_EQ(d.error(), want) << text;
+    EXPECT_EQ(m.error(), want) << text;
+  }
+}
