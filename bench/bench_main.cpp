@@ -1,6 +1,6 @@
 // ib-stream-bench: one benchmark run, results as JSON lines on stdout (one
 // per rate step, or one for an idle run). bench/run.py drives it through the
-// scenarios of issue 6 and writes bench/RESULTS.md.
+// benchmark scenarios and writes bench/RESULTS.md.
 //
 //   fanout / breadth: TwsFeed -> ib-stream-server (child) -> N clients
 //   ceiling:          RawFanout -> N SSE clients (no server)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Runs the benchmark scenarios of issue 6 and writes bench/RESULTS.md.
+"""Runs the benchmark scenarios and writes bench/RESULTS.md.
 
     bench/run.py --quick            a few minutes, one repeat per scenario
     bench/run.py --full             the full ladders, three repeats
@@ -305,7 +305,7 @@ def targets_section(sse, ceiling, idle, decode):
         m = statistics.median(v) if v else None
         rows.append([f"{name} >= {goal / 1e6:.0f} M/s per core",
                      "-" if m is None else f"{m / 1e6:.2f} M/s", verdict(None if m is None else m >= goal)])
-    return ["## Targets (issue 6)", ""] + table(["target", "measured (median)", "verdict"], rows) + [""]
+    return ["## Targets", ""] + table(["target", "measured (median)", "verdict"], rows) + [""]
 
 
 def generate(args, plan_name):

@@ -6,7 +6,7 @@ very same ticks (same server timestamps). They must print the same trades
 with the same deltas, and --replay of what each recorded must print exactly
 what it printed live.
 
-StudiesReconnect (issue 5, live robustness): TWS (the simulator) or the
+StudiesReconnect (live robustness): TWS (the simulator) or the
 server itself killed under a running `ib-studies --json` and restarted on the
 same port; ib-studies must keep running, say on stderr what happened (TWS
 disconnected / reconnecting with backoff / resume id unknown / ticks lost),

@@ -1,4 +1,4 @@
-"""ib-stream-server's WebSocket transport (shared/spec/api.md §5, issue 4) with
+"""ib-stream-server's WebSocket transport (shared/spec/api.md §5) with
 real ib-stream-server and ib-tws-sim processes and Debian's python3-websockets
 as the client (tests/integration/wsclient.py).
 
@@ -1038,7 +1038,7 @@ class Sharing(WsCase):
 
 # --------------------------------------------------------------------------
 class Liveness(WsCase):
-    """WebSocket ping/pong frames for liveness (issue 4): with
+    """WebSocket ping/pong frames for liveness: with
     --ws-idle-timeout 2 the server pings a peer silent for 1 s and drops one
     silent for 2 s; a peer answering the pings stays."""
 
