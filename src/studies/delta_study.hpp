@@ -4,24 +4,23 @@
 // Pure; not thread-safe (feed it from one thread).
 #pragma once
 
+#include "studies/delta_tally.hpp"
 #include "studies/trade_result.hpp"
 
 namespace studies {
 
 class DeltaStudy {
 public:
-  explicit DeltaStudy(int window_seconds) : window_(window_seconds) {}
+  explicit DeltaStudy(int window_seconds) : tally_(window_seconds) {}
 
   TradeResult on_trade(const Trade& trade);
   /// The window as of the newest trade (for periodic and final summaries).
-  WindowSummary summary() const;
-  const CalculationStats& stats() const { return stats_; }
+  WindowSummary summary() const { return tally_.summary(); }
+  const CalculationStats& stats() const { return tally_.stats(); }
 
 private:
   TickRule tick_rule_;
-  RollingWindow window_;
-  CalculationStats stats_;
-  double cumulative_delta_ = 0.0;
+  DeltaTally tally_;
 };
 
 } // namespace studies

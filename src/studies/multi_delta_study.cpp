@@ -13,19 +13,8 @@ TradeResult MultiDeltaStudy::on_trade(const Trade& trade) {
   if (quote_ && quote_->valid())
     r.classification = classify_against_quote(trade.price, *quote_, config_.neutral_zone_pct);
   else r.classification = {by_tick, Basis::tick_rule};
-  r.delta = signed_size(r.classification.side, trade.size);
-  cumulative_delta_ += r.delta;
-  stats_.count(r.classification.basis);
-  window_.add(trade.unix_time, r.classification.side, trade.size);
-  r.summary = summary();
-  r.stats = stats_;
+  tally_.record(r);
   return r;
-}
-
-WindowSummary MultiDeltaStudy::summary() const {
-  WindowSummary s = window_.summary();
-  s.cumulative_delta = cumulative_delta_;
-  return s;
 }
 
 } // namespace studies

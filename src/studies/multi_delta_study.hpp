@@ -6,6 +6,7 @@
 // Pure; not thread-safe (feed it from one thread).
 #pragma once
 
+#include "studies/delta_tally.hpp"
 #include "studies/trade_result.hpp"
 
 #include <optional>
@@ -20,24 +21,22 @@ struct MultiDeltaConfig {
 class MultiDeltaStudy {
 public:
   explicit MultiDeltaStudy(const MultiDeltaConfig& config)
-      : config_(config), window_(config.window_seconds) {}
+      : config_(config), tally_(config.window_seconds) {}
 
   /// The latest quote replaces the previous one, valid or not: a one-sided
   /// book means "no valid quote" until both sides are back.
   void on_quote(const Quote& quote) { quote_ = quote; }
   TradeResult on_trade(const Trade& trade);
 
-  WindowSummary summary() const;
-  const CalculationStats& stats() const { return stats_; }
+  WindowSummary summary() const { return tally_.summary(); }
+  const CalculationStats& stats() const { return tally_.stats(); }
   const std::optional<Quote>& quote() const { return quote_; }
 
 private:
   MultiDeltaConfig config_;
   std::optional<Quote> quote_;
   TickRule tick_rule_;
-  RollingWindow window_;
-  CalculationStats stats_;
-  double cumulative_delta_ = 0.0;
+  DeltaTally tally_;
 };
 
 } // namespace studies
