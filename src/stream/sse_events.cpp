@@ -36,6 +36,20 @@ ContractInfo ContractInfo::from(const tws::ContractDetails& d) {
                       c.currency, c.local_symbol, c.trading_class, d.min_tick};
 }
 
+void append_contract_json(std::string& out, const ContractInfo& c) {
+  out += '{';
+  member(out, "symbol", c.symbol, true);
+  member(out, "sec_type", c.sec_type);
+  member(out, "exchange", c.exchange);
+  member(out, "primary_exchange", c.primary_exchange);
+  member(out, "currency", c.currency);
+  member(out, "local_symbol", c.local_symbol);
+  member(out, "trading_class", c.trading_class);
+  out += ",\"min_tick\":";
+  append_json_number(out, c.min_tick);
+  out += '}';
+}
+
 std::string tick_event_json(int con_id, std::string_view iso_timestamp,
                             std::string_view tick_json) {
   std::string out;
@@ -56,17 +70,8 @@ std::string info_event_json(int con_id, std::string_view iso_timestamp, std::str
   member(out, "message", message, true);
   member(out, "tick_type", tws::to_string(tick_type));
   member(out, "stream_id", stream_id);
-  out += ",\"contract\":{";
-  member(out, "symbol", c.symbol, true);
-  member(out, "sec_type", c.sec_type);
-  member(out, "exchange", c.exchange);
-  member(out, "primary_exchange", c.primary_exchange);
-  member(out, "currency", c.currency);
-  member(out, "local_symbol", c.local_symbol);
-  member(out, "trading_class", c.trading_class);
-  out += ",\"min_tick\":";
-  append_json_number(out, c.min_tick);
-  out += '}';
+  out += ",\"contract\":";
+  append_contract_json(out, c);
   if (!extra_json.empty()) {
     out += ',';
     out += extra_json;

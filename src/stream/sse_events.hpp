@@ -29,6 +29,11 @@ struct ContractInfo {
   static ContractInfo from(const tws::ContractDetails& d);
 };
 
+/// The `contract` object: {"symbol":..,"sec_type":..,"exchange":..,
+/// "primary_exchange":..,"currency":..,"local_symbol":..,"trading_class":..,
+/// "min_tick":..}; the SSE info event and WebSocket replies share it.
+void append_contract_json(std::string& out, const ContractInfo& c);
+
 /// {"type":"tick","contract_id":..,"timestamp":iso,"data":<tick_json>}
 std::string tick_event_json(int con_id, std::string_view iso_timestamp, std::string_view tick_json);
 /// {"type":"info","contract_id":..,"timestamp":..,"info":{"message":..,"tick_type":..,

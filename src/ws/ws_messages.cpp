@@ -33,20 +33,6 @@ void timestamp_member(std::string& out, std::string_view timestamp) {
   string_member(out, "timestamp", timestamp);
 }
 
-void append_contract(std::string& out, const stream::ContractInfo& c) {
-  out += "{\"symbol\":";
-  stream::append_json_utf8(out, c.symbol);
-  string_member(out, "sec_type", c.sec_type);
-  string_member(out, "exchange", c.exchange);
-  string_member(out, "primary_exchange", c.primary_exchange);
-  string_member(out, "currency", c.currency);
-  string_member(out, "local_symbol", c.local_symbol);
-  string_member(out, "trading_class", c.trading_class);
-  out += ",\"min_tick\":";
-  stream::append_json_number(out, c.min_tick);
-  out += '}';
-}
-
 /// A reply whose `data` is spliced in as is.
 std::string reply_with_data(std::string_view type, std::string_view timestamp, std::string_view id,
                             std::string_view data_json) {
@@ -88,7 +74,7 @@ std::string subscribed_message(std::string_view timestamp, std::string_view id,
   out += std::to_string(contract_id);
   string_member(out, "tick_type", tws::to_string(tick_type));
   out += ",\"contract_info\":";
-  append_contract(out, contract);
+  stream::append_contract_json(out, contract);
   out += "}}";
   return out;
 }
