@@ -1,6 +1,7 @@
 #include "http/ws_session_impl.hpp"
 
 #include "http/server_log.hpp"
+#include "http/ws_text_frame.hpp"
 #include "stream/tick_json.hpp"
 #include "ws/ws_messages.hpp"
 
@@ -55,6 +56,15 @@ WsSession::~WsSession() {
 
 void WsSession::start(bhttp::request<bhttp::string_body> request) {
   handshake_ = std::move(request);
+  // Without permessage-deflate the session frames its own messages and
+  // writes as many as are queued at once; with it, Beast compresses each.
+  raw_frames_ = handshake_[bhttp::field::sec_websocket_extensions].find("permessage-deflate") ==
+                std::string_view::npos;
+  auto& socket_buffer = ws_.next_layer();
+  socket_buffer.set_owner(weak_from_this());
+  socket_buffer.on_written([weak = weak_from_this()](boost::system::error_code ec) {
+    if (auto self = weak.lock()) self->on_flushed(ec);
+  });
   // The websocket layer has its own timeouts (handshake, idle pings); the
   // TCP layer's per-operation timer would fight them.
   beast::get_lowest_layer(ws_).expires_never();
@@ -245,11 +255,13 @@ void WsSession::slow_consumer(const std::string& request_id) {
 
 void WsSession::do_write() {
   if (write_pending_ || terminated_ || close_sent_) return;
+  if (raw_frames_) write_raw_frames();
   if (queue_.empty()) {
     behind_since_.reset(); // caught up
     if (close_after_) do_close();
     return;
   }
+  if (raw_frames_) return; // on_flushed() goes on once the socket took some
   writing_ = std::move(queue_.front());
   queue_.pop_front();
   if (writing_.tick_of) writing_.tick_of->tick_taken();
@@ -260,6 +272,34 @@ void WsSession::do_write() {
   ws_.text(true);
   ws_.async_write(buffers_, [self = shared_from_this()](boost::system::error_code ec,
                                                         std::size_t n) { self->on_write(ec, n); });
+}
+
+void WsSession::write_raw_frames() {
+  auto& out = ws_.next_layer();
+  std::size_t sent = 0;
+  while (!queue_.empty() && out.has_room()) {
+    const Outgoing& o = queue_.front();
+    const std::size_t head = o.head ? o.head->size() : 0;
+    const auto frame = ws_text_frame_header(head + o.body->size());
+    out.append(std::array<asio::const_buffer, 3>{
+        asio::buffer(frame.bytes.data(), frame.size),
+        o.head ? asio::buffer(*o.head) : asio::const_buffer(), asio::buffer(*o.body)});
+    if (o.tick_of) o.tick_of->tick_taken();
+    else --queued_control_;
+    queue_.pop_front();
+    ++sent;
+  }
+  if (sent == 0) return;
+  state_->ws_stats.messages_sent(sent);
+  out.flush();
+}
+
+void WsSession::on_flushed(boost::system::error_code ec) {
+  if (ec) {
+    terminate("write: " + ec.message());
+    return;
+  }
+  if (raw_frames_) do_write();
 }
 
 void WsSession::on_write(boost::system::error_code ec, std::size_t) {

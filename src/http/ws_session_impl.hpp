@@ -17,6 +17,12 @@
 //   sends requests but never reads replies) is a slow consumer too;
 // - a close is queued behind the messages before it (so `complete` and
 //   `error` arrive before the close frame).
+// The socket is written through a CoalescingStream: when the client did
+// not offer permessage-deflate, the session frames its messages itself and
+// every message queued by the time the socket can take more goes out in one
+// socket write (raw_frames_); with deflate, Beast writes (and compresses)
+// one message per write. Either way Beast's own frames (pongs, pings,
+// close) go through the same buffer, in order.
 // The read side keeps one async_read pending; Beast answers pings and, with
 // timeout::suggested(server) + IB_STREAM_WS_IDLE_TIMEOUT and keep-alive
 // pings, pings a peer silent for half the idle timeout and drops one silent
@@ -26,6 +32,7 @@
 // shutdown() may be called from any thread (it posts).
 #pragma once
 
+#include "http/coalescing_stream.hpp"
 #include "http/ws_session.hpp"
 #include "http/ws_subscription.hpp"
 #include "ws/client_message.hpp"
@@ -98,6 +105,10 @@ private:
   void queue_tick(const std::shared_ptr<WsSubscription>& sub, stream::Frame suffix);
   void slow_consumer(const std::string& request_id);
   void do_write();
+  /// Moves queued messages into the socket's buffer as whole frames.
+  void write_raw_frames();
+  /// A socket write of the coalescing layer finished.
+  void on_flushed(boost::system::error_code ec);
   void on_write(boost::system::error_code ec, std::size_t bytes);
   /// Queues the close frame behind everything queued; later calls are ignored.
   void close_with(std::uint16_t code, std::string reason);
@@ -132,7 +143,7 @@ private:
   std::string new_request_id();
   std::string complete_of(const WsSubscription& sub, std::string_view reason) const;
 
-  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  boost::beast::websocket::stream<CoalescingStream<boost::beast::tcp_stream>> ws_;
   const boost::asio::any_io_executor executor_; // the socket's strand
   std::shared_ptr<ServerState> state_;
   const WsUpgrade upgrade_;
@@ -155,6 +166,7 @@ private:
   std::size_t tws_down_ = 0; // subscriptions that lost TWS
   int invalid_in_a_row_ = 0;
   bool accepted_ = false;
+  bool raw_frames_ = false; // the session frames messages itself (no deflate)
   bool write_pending_ = false;
   bool closing_ = false;    // close frame queued or sent: no new work
   bool close_sent_ = false; // async_close started

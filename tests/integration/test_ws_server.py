@@ -675,7 +675,7 @@ class Multi(SharedServerCase):
         self.ping_works(c)
 
     def test_permessage_deflate_is_negotiated(self):
-        c = self.multi()
+        c = self.multi(compression="deflate")
         ext = c.response_headers.get("Sec-WebSocket-Extensions", "")
         self.assertIn("permessage-deflate", ext, dict(c.response_headers.raw_items()))
         self.assertTrue(c.ws.extensions, "the client took the extension into use")
