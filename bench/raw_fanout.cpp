@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -64,13 +65,47 @@ RawFanout::RawFanout(int con_id) : con_id_(con_id) {
   socklen_t len = sizeof addr;
   ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
   port_ = ntohs(addr.sin_port);
+  const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  for (unsigned i = 1; i < threads; ++i) {
+    auto& w = *writers_.emplace_back(std::make_unique<Writer>());
+    w.thread = std::thread([this, &w] { run_writer(w); });
+  }
   thread_ = std::thread([this] { run(); });
 }
 
 RawFanout::~RawFanout() {
   stop_ = true;
+  for (auto& w : writers_) {
+    w->wake.notify_one();
+    w->thread.join();
+  }
   thread_.join();
   ::close(listen_fd_);
+}
+
+void RawFanout::run_writer(Writer& w) {
+  std::vector<Peer> peers;
+  std::string batch;
+  while (!stop_) {
+    std::vector<int> fds;
+    batch.clear();
+    {
+      std::unique_lock lock(w.mutex);
+      w.wake.wait_for(lock, std::chrono::milliseconds(1),
+                      [&] { return stop_ || !w.batches.empty() || !w.new_fds.empty(); });
+      fds.swap(w.new_fds);
+      for (const auto& b : w.batches) batch += *b;
+      w.batches.clear();
+    }
+    for (const int fd : fds) {
+      peers.push_back(Peer{fd, {}});
+      push(peers.back(), kHeader);
+    }
+    for (auto& p : peers)
+      if (!batch.empty() || !p.backlog.empty()) push(p, batch);
+  }
+  for (auto& p : peers)
+    if (p.fd >= 0) ::close(p.fd);
 }
 
 void RawFanout::set_rate(double per_second) {
@@ -82,7 +117,7 @@ std::map<int, std::uint64_t> RawFanout::last_seqs() const { return {{con_id_, la
 
 void RawFanout::run() {
   std::vector<Peer> peers;
-  std::uint64_t epoch_seen = 0, rate_start = now_ns(), due_sent = 0, seq = 0;
+  std::uint64_t epoch_seen = 0, rate_start = now_ns(), due_sent = 0, seq = 0, accepted = 0;
   std::string batch, json;
   while (!stop_) {
     const double rate = rate_.load();
@@ -96,8 +131,16 @@ void RawFanout::run() {
       if (fd < 0) break;
       const int one = 1;
       ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-      peers.push_back(Peer{fd, {}});
-      push(peers.back(), kHeader);
+      // Round robin over this thread and the writer threads.
+      const auto turn = accepted++ % (writers_.size() + 1);
+      if (turn == 0) {
+        peers.push_back(Peer{fd, {}});
+        push(peers.back(), kHeader);
+      } else {
+        auto& w = *writers_[turn - 1];
+        const std::lock_guard lock(w.mutex);
+        w.new_fds.push_back(fd);
+      }
     }
     if (rate_epoch_.load() != epoch_seen) {
       epoch_seen = rate_epoch_.load();
@@ -129,6 +172,16 @@ void RawFanout::run() {
       for (auto& p : peers)
         if (!p.backlog.empty()) push(p, {});
       continue;
+    }
+    if (!writers_.empty()) {
+      const auto shared = std::make_shared<const std::string>(batch);
+      for (auto& w : writers_) {
+        {
+          const std::lock_guard lock(w->mutex);
+          w->batches.push_back(shared);
+        }
+        w->wake.notify_one();
+      }
     }
     for (auto& p : peers) push(p, batch);
     sent_ += n;

@@ -7,6 +7,8 @@
 #include <boost/asio/write.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace http {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -14,7 +16,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-/// A client that takes longer than this to accept one batch is gone.
+/// A client that takes longer than this to accept one batch is gone
+/// (checked by the keep-alive timer: no timer work per write).
 constexpr auto kWriteTimeout = 30s;
 /// After the last frame: how long the client may take to close its end.
 constexpr auto kLingerAfterLast = 2s;
@@ -190,8 +193,6 @@ void SseSession::do_write() {
   for (const auto& f : writing_) buffers_.emplace_back(f->data(), f->size());
   write_pending_ = true;
   last_write_ = std::chrono::steady_clock::now();
-  // tcp_stream's timeout covers one operation only: armed anew per write.
-  stream_.expires_after(kWriteTimeout);
   asio::async_write(stream_, buffers_,
                     [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
                       self->on_write(ec, n);
@@ -202,7 +203,7 @@ void SseSession::on_write(boost::system::error_code ec, std::size_t) {
   write_pending_ = false;
   writing_.clear();
   if (ec) {
-    terminate(ec == beast::error::timeout ? "write timed out" : "write failed");
+    terminate("write failed");
     return;
   }
   do_write();
@@ -227,8 +228,14 @@ void SseSession::on_read(boost::system::error_code ec, std::size_t) {
 }
 
 void SseSession::arm_keepalive() {
+  // Due: the next keep-alive after the last write; with a write in flight,
+  // a look at it again within the interval (on_keepalive ends a write that
+  // takes longer than kWriteTimeout).
   const auto interval = std::chrono::seconds(state_->config.keepalive_seconds);
-  keepalive_timer_.expires_at(last_write_ + interval);
+  const auto now = std::chrono::steady_clock::now();
+  auto due = last_write_ + interval;
+  if (write_pending_) due = std::min(last_write_ + kWriteTimeout, now + interval);
+  keepalive_timer_.expires_at(std::max(due, now + 10ms));
   keepalive_timer_.async_wait(
       [self = shared_from_this()](boost::system::error_code ec) { self->on_keepalive(ec); });
 }
@@ -236,7 +243,12 @@ void SseSession::arm_keepalive() {
 void SseSession::on_keepalive(boost::system::error_code ec) {
   if (ec || terminated_ || shutting_) return;
   const auto interval = std::chrono::seconds(state_->config.keepalive_seconds);
-  if (!write_pending_ && std::chrono::steady_clock::now() - last_write_ >= interval) {
+  const auto since_write = std::chrono::steady_clock::now() - last_write_;
+  if (write_pending_ && since_write >= kWriteTimeout) {
+    terminate("write timed out");
+    return;
+  }
+  if (!write_pending_ && since_write >= interval) {
     client_.on_idle(keepalive_frame()); // through the queue: one write in flight
     do_write();
   }
