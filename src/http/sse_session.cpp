@@ -193,7 +193,9 @@ void SseSession::do_write() {
   for (const auto& f : writing_) buffers_.emplace_back(f->data(), f->size());
   write_pending_ = true;
   last_write_ = std::chrono::steady_clock::now();
-  asio::async_write(stream_, buffers_,
+  // On the socket itself: the tcp_stream's per-operation timer and rate
+  // policy are not used (the keep-alive timer watches for a stuck write).
+  asio::async_write(stream_.socket(), buffers_,
                     [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
                       self->on_write(ec, n);
                     });

@@ -39,7 +39,7 @@ void start_ws_session(beast::tcp_stream stream, beast::flat_buffer /*buffer*/,
 
 WsSession::WsSession(beast::tcp_stream stream, std::shared_ptr<ServerState> state,
                      WsUpgrade upgrade)
-    : ws_(std::move(stream)), executor_(ws_.get_executor()), state_(std::move(state)),
+    : ws_(stream.release_socket()), executor_(ws_.get_executor()), state_(std::move(state)),
       upgrade_(std::move(upgrade)), rate_(state_->ws_limits.max_messages_per_second),
       close_timer_(executor_), tws_grace_timer_(executor_) {
   ++state_->open_ws_sessions;
@@ -66,8 +66,7 @@ void WsSession::start(bhttp::request<bhttp::string_body> request) {
     if (auto self = weak.lock()) self->on_flushed(ec);
   });
   // The websocket layer has its own timeouts (handshake, idle pings); the
-  // TCP layer's per-operation timer would fight them.
-  beast::get_lowest_layer(ws_).expires_never();
+  // session writes on the bare socket (no per-operation TCP timer).
   // Liveness: after half the idle timeout without any data from the peer
   // (a message, a ping or a pong resets it), Beast sends a ping; after the
   // whole idle timeout without data, it drops the connection (the pending
@@ -355,7 +354,7 @@ void WsSession::terminate(const std::string& why) {
   close_timer_.cancel();
   tws_grace_timer_.cancel();
   boost::system::error_code ignored;
-  beast::get_lowest_layer(ws_).socket().close(ignored);
+  beast::get_lowest_layer(ws_).close(ignored);
   lease_.reset();
   state_->ws_sessions.remove(registry_id_);
   if (counted_) state_->ws_stats.connection_closed();

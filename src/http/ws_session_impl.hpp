@@ -39,6 +39,7 @@
 #include "ws/ip_connection_limiter.hpp"
 #include "ws/message_rate_limiter.hpp"
 
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
@@ -143,7 +144,7 @@ private:
   std::string new_request_id();
   std::string complete_of(const WsSubscription& sub, std::string_view reason) const;
 
-  boost::beast::websocket::stream<CoalescingStream<boost::beast::tcp_stream>> ws_;
+  boost::beast::websocket::stream<CoalescingStream<boost::asio::ip::tcp::socket>> ws_;
   const boost::asio::any_io_executor executor_; // the socket's strand
   std::shared_ptr<ServerState> state_;
   const WsUpgrade upgrade_;
