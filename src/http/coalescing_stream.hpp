@@ -4,9 +4,9 @@
 // A WebSocket write in Beast carries one message, so a session sending a
 // burst of ticks would pay one socket write (a system call and a trip
 // through the loopback TCP stack) per tick per client. This layer takes
-// whole frames into one buffer and writes that buffer with one socket write
-// while the next frames gather behind it: one write in flight, everything
-// queued meanwhile goes out together in the next one (the same contract as
+// whole frames into one buffer and writes that buffer with one socket write;
+// while a write waits for the socket, the next frames gather behind it and
+// go out together in the next one (the same contract as
 // the SSE sessions' gather writes).
 //
 // Two ways in, both in order in the same buffer:
@@ -22,7 +22,9 @@
 // the WebSocket framing valid as long as the owner appends whole messages
 // only while no Beast data message is being written.
 //
-// Reads go straight to the next layer. Teardown (websocket close) first
+// A write first goes to the socket at once (non-blocking); only what the
+// socket does not take waits for an asynchronous write. Reads go straight to
+// the next layer (a socket). Teardown (websocket close) first
 // writes what is buffered. Lifetime: while a socket write is in flight the
 // layer holds the owner (set_owner) alive. Everything runs on the next
 // layer's executor (the session's strand); not thread-safe otherwise.
@@ -41,6 +43,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -67,7 +70,8 @@ public:
     owner_ = std::move(owner);
     has_owner_ = true;
   }
-  /// Called on the executor after every socket write (error or not).
+  /// Called on the executor after every asynchronous socket write (error or
+  /// not): the owner resumes appending when it had stopped for room.
   void on_written(std::function<void(boost::system::error_code)> callback) {
     on_written_ = std::move(callback);
   }
@@ -79,7 +83,8 @@ public:
   bool has_room() const noexcept { return !error_ && pending_.size() < high_water_; }
   /// The first socket write error (every later write fails with it).
   boost::system::error_code error() const noexcept { return error_; }
-  /// Socket writes started so far (the coalescing is visible in tests).
+  /// Socket writes started so far, immediate or asynchronous (the
+  /// coalescing is visible in tests).
   std::size_t writes_started() const noexcept { return writes_started_; }
 
   /// Buffers whole frames of the owner; they go out with the next flush().
@@ -90,21 +95,33 @@ public:
       pending_.append(static_cast<const char*>(b.data()), b.size());
     }
   }
-  /// Starts a socket write of everything buffered, unless one is in flight
-  /// (then the buffered bytes are written right after it).
+  /// Writes everything buffered: at once as far as the socket takes it (a
+  /// non-blocking write), the rest with one asynchronous write; when a
+  /// write is in flight, the buffered bytes go right after it.
   void flush() {
-    if (writing_now_ || pending_.empty() || error_) return;
-    std::shared_ptr<void> keep;
-    if (has_owner_) {
-      keep = owner_.lock();
-      if (!keep) return; // the owner is going away
+    for (;;) {
+      if (writing_now_ || error_) return;
+      admit_waiters();
+      if (pending_.empty()) return;
+      ++writes_started_;
+      const std::size_t n = write_now();
+      if (n == pending_.size()) {
+        pending_.clear();
+        continue; // waiting writers may go on
+      }
+      pending_.erase(0, n);
+      std::shared_ptr<void> keep;
+      if (has_owner_) {
+        keep = owner_.lock();
+        if (!keep) return; // the owner is going away
+      }
+      writing_.swap(pending_);
+      writing_now_ = true;
+      boost::asio::async_write(next_, boost::asio::buffer(writing_),
+                               [this, keep = std::move(keep)](boost::system::error_code ec,
+                                                              std::size_t) { on_flushed(ec); });
+      return;
     }
-    writing_.swap(pending_);
-    writing_now_ = true;
-    ++writes_started_;
-    boost::asio::async_write(next_, boost::asio::buffer(writing_),
-                             [this, keep = std::move(keep)](boost::system::error_code ec,
-                                                            std::size_t) { on_flushed(ec); });
   }
 
   template <class MutableBufferSequence, class ReadToken>
@@ -124,14 +141,14 @@ public:
   template <class Token> auto async_flush(Token&& token) {
     return boost::asio::async_initiate<Token, void(boost::system::error_code)>(
         [this](auto handler) {
-          if (error_ || (!writing_now_ && pending_.empty())) {
+          if (error_) {
             boost::asio::post(get_executor(),
                               boost::beast::bind_front_handler(std::move(handler), error_));
             return;
           }
           waiters_.push_back(std::make_unique<Waiter<decltype(handler), boost::asio::const_buffer>>(
               std::move(handler), boost::asio::const_buffer(), get_executor(), true));
-          flush();
+          flush(); // answers it once everything before it is written
         },
         token);
   }
@@ -191,6 +208,33 @@ private:
                                           std::move(handler), boost::system::error_code(), n));
   }
 
+  /// A non-blocking write of the buffered bytes: how many the socket took
+  /// (0 when it would block or failed: the asynchronous write that follows
+  /// waits, or reports the error).
+  std::size_t write_now() {
+    boost::system::error_code ec;
+    if (!next_.non_blocking()) next_.non_blocking(true, ec);
+    if (ec) return 0;
+    const std::size_t n = next_.write_some(boost::asio::buffer(pending_), ec);
+    return ec ? 0 : n;
+  }
+
+  /// Waiting writers take their turn, in order, as far as there is room; a
+  /// flush waiter is answered once everything before it is written.
+  void admit_waiters() {
+    while (!waiters_.empty() && pending_.size() < high_water_) {
+      auto& w = waiters_.front();
+      if (w->is_flush()) {
+        if (!pending_.empty() || writing_now_) return;
+        w->finish({}, 0);
+      } else {
+        const auto n = w->copy_to(pending_);
+        w->finish({}, n);
+      }
+      waiters_.erase(waiters_.begin());
+    }
+  }
+
   void on_flushed(boost::system::error_code ec) {
     writing_now_ = false;
     writing_.clear();
@@ -202,19 +246,6 @@ private:
       waiters_.clear();
       for (auto& w : waiters) w->finish(error_, 0);
     } else {
-      // Waiting writers take their turn, in order, as far as there is room;
-      // a flush waiter is answered once everything before it is written.
-      while (!waiters_.empty() && pending_.size() < high_water_) {
-        auto& w = waiters_.front();
-        if (w->is_flush()) {
-          if (!pending_.empty()) break;
-          w->finish({}, 0);
-        } else {
-          const auto n = w->copy_to(pending_);
-          w->finish({}, n);
-        }
-        waiters_.erase(waiters_.begin());
-      }
       flush();
     }
     if (on_written_) on_written_(ec);

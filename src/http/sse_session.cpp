@@ -181,24 +181,42 @@ void SseSession::after_event() {
 }
 
 void SseSession::do_write() {
-  if (write_pending_ || terminated_ || shutting_) return;
-  if (!client_.has_frames()) {
-    if (client_.finished() || refused_) finish_socket();
+  // The socket usually takes a batch at once (a non-blocking write): then
+  // no asynchronous operation is needed. What it does not take is written
+  // asynchronously, one write in flight.
+  auto& socket = stream_.socket();
+  for (;;) {
+    if (write_pending_ || terminated_ || shutting_) return;
+    if (!client_.has_frames()) {
+      if (client_.finished() || refused_) finish_socket();
+      return;
+    }
+    writing_.clear();
+    client_.take(writing_);
+    buffers_.clear();
+    buffers_.reserve(writing_.size());
+    for (const auto& f : writing_) buffers_.emplace_back(f->data(), f->size());
+    last_write_ = std::chrono::steady_clock::now();
+    boost::system::error_code ec;
+    if (!socket.non_blocking()) socket.non_blocking(true, ec);
+    std::size_t taken = ec ? 0 : socket.write_some(buffers_, ec);
+    if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
+      terminate("write failed");
+      return;
+    }
+    if (!ec && taken == asio::buffer_size(buffers_)) continue; // all written
+    // Drop what was written from the front of the buffer list.
+    auto first = buffers_.begin();
+    while (first != buffers_.end() && taken >= first->size()) taken -= (first++)->size();
+    buffers_.erase(buffers_.begin(), first);
+    if (!buffers_.empty()) buffers_.front() += taken;
+    write_pending_ = true;
+    asio::async_write(socket, buffers_,
+                      [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+                        self->on_write(ec, n);
+                      });
     return;
   }
-  writing_.clear();
-  client_.take(writing_);
-  buffers_.clear();
-  buffers_.reserve(writing_.size());
-  for (const auto& f : writing_) buffers_.emplace_back(f->data(), f->size());
-  write_pending_ = true;
-  last_write_ = std::chrono::steady_clock::now();
-  // On the socket itself: the tcp_stream's per-operation timer and rate
-  // policy are not used (the keep-alive timer watches for a stuck write).
-  asio::async_write(stream_.socket(), buffers_,
-                    [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
-                      self->on_write(ec, n);
-                    });
 }
 
 void SseSession::on_write(boost::system::error_code ec, std::size_t) {

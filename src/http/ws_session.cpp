@@ -276,21 +276,24 @@ void WsSession::do_write() {
 void WsSession::write_raw_frames() {
   auto& out = ws_.next_layer();
   std::size_t sent = 0;
-  while (!queue_.empty() && out.has_room()) {
-    const Outgoing& o = queue_.front();
-    const std::size_t head = o.head ? o.head->size() : 0;
-    const auto frame = ws_text_frame_header(head + o.body->size());
-    out.append(std::array<asio::const_buffer, 3>{
-        asio::buffer(frame.bytes.data(), frame.size),
-        o.head ? asio::buffer(*o.head) : asio::const_buffer(), asio::buffer(*o.body)});
-    if (o.tick_of) o.tick_of->tick_taken();
-    else --queued_control_;
-    queue_.pop_front();
-    ++sent;
+  for (;;) {
+    while (!queue_.empty() && out.has_room()) {
+      const Outgoing& o = queue_.front();
+      const std::size_t head = o.head ? o.head->size() : 0;
+      const auto frame = ws_text_frame_header(head + o.body->size());
+      out.append(std::array<asio::const_buffer, 3>{
+          asio::buffer(frame.bytes.data(), frame.size),
+          o.head ? asio::buffer(*o.head) : asio::const_buffer(), asio::buffer(*o.body)});
+      if (o.tick_of) o.tick_of->tick_taken();
+      else --queued_control_;
+      queue_.pop_front();
+      ++sent;
+    }
+    out.flush();
+    // The socket took it all at once: room again for what is still queued.
+    if (queue_.empty() || !out.has_room()) break;
   }
-  if (sent == 0) return;
-  state_->ws_stats.messages_sent(sent);
-  out.flush();
+  if (sent > 0) state_->ws_stats.messages_sent(sent);
 }
 
 void WsSession::on_flushed(boost::system::error_code ec) {
