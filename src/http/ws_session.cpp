@@ -1,6 +1,7 @@
 #include "http/ws_session_impl.hpp"
 
 #include "http/server_log.hpp"
+#include "http/ws_deflate.hpp"
 #include "http/ws_text_frame.hpp"
 #include "stream/tick_json.hpp"
 #include "ws/ws_messages.hpp"
@@ -56,10 +57,6 @@ WsSession::~WsSession() {
 
 void WsSession::start(bhttp::request<bhttp::string_body> request) {
   handshake_ = std::move(request);
-  // Without permessage-deflate the session frames its own messages and
-  // writes as many as are queued at once; with it, Beast compresses each.
-  raw_frames_ = handshake_[bhttp::field::sec_websocket_extensions].find("permessage-deflate") ==
-                std::string_view::npos;
   auto& socket_buffer = ws_.next_layer();
   socket_buffer.set_owner(weak_from_this());
   socket_buffer.on_written([weak = weak_from_this()](boost::system::error_code ec) {
@@ -75,8 +72,16 @@ void WsSession::start(bhttp::request<bhttp::string_body> request) {
   timeouts.idle_timeout = std::chrono::seconds(state_->config.ws_idle_timeout);
   timeouts.keep_alive_pings = true;
   ws_.set_option(timeouts);
-  ws_.set_option(websocket::stream_base::decorator(
-      [](websocket::response_type& res) { res.set(bhttp::field::server, "ib-stream"); }));
+  // The decorator sees the answer Beast negotiated: with permessage-deflate
+  // the session compresses ticks itself unless the client limited the
+  // server's window (then Beast compresses every message).
+  ws_.set_option(websocket::stream_base::decorator([this](websocket::response_type& res) {
+    res.set(bhttp::field::server, "ib-stream");
+    const std::string_view ext = res[bhttp::field::sec_websocket_extensions];
+    deflate_ = ext.find("permessage-deflate") != std::string_view::npos;
+    raw_frames_ = !deflate_ || ext.find("server_max_window_bits") == std::string_view::npos ||
+                  ext.find("server_max_window_bits=15") != std::string_view::npos;
+  }));
   websocket::permessage_deflate pmd;
   pmd.server_enable = true; // only when the client offers it
   ws_.set_option(pmd);
@@ -197,7 +202,8 @@ void WsSession::on_read(boost::system::error_code ec, std::size_t) {
 
 void WsSession::send(std::string message) {
   if (terminated_ || closing_) return;
-  queue_.push_back({nullptr, std::make_shared<const std::string>(std::move(message)), nullptr});
+  queue_.push_back(
+      {nullptr, std::make_shared<const std::string>(std::move(message)), nullptr, nullptr});
   if (++queued_control_ > kMaxQueuedControl) {
     slow_consumer("");
     return;
@@ -205,7 +211,7 @@ void WsSession::send(std::string message) {
   do_write();
 }
 
-void WsSession::queue_tick(const std::shared_ptr<WsSubscription>& sub, stream::Frame suffix) {
+void WsSession::queue_tick(const std::shared_ptr<WsSubscription>& sub, WsTick tick) {
   const auto capacity = static_cast<std::size_t>(state_->config.buffer_size);
   if (sub->ticks_queued() >= capacity) {
     for (auto it = queue_.begin(); it != queue_.end(); ++it) {
@@ -222,7 +228,7 @@ void WsSession::queue_tick(const std::shared_ptr<WsSubscription>& sub, stream::F
       return;
     }
   }
-  queue_.push_back({sub->tick_prefix(), std::move(suffix), sub});
+  queue_.push_back({sub->tick_prefix(), nullptr, std::move(tick), sub});
   sub->tick_queued();
   if (sub->limit_reached()) finish_sub(sub, complete_of(*sub, "limit_reached"));
   do_write();
@@ -246,7 +252,7 @@ void WsSession::slow_consumer(const std::string& request_id) {
                         "The client did not read fast enough: the connection is closed",
                         "Read messages continuously, subscribe to fewer or quieter streams, or "
                         "use a limit")),
-                    nullptr});
+                    nullptr, nullptr});
   ++queued_control_;
   close_with(static_cast<std::uint16_t>(websocket::close_code::policy_error), "slow consumer");
   force_close_after(kShortCloseGrace);
@@ -266,11 +272,32 @@ void WsSession::do_write() {
   if (writing_.tick_of) writing_.tick_of->tick_taken();
   else --queued_control_;
   buffers_[0] = writing_.head ? asio::buffer(*writing_.head) : asio::const_buffer();
-  buffers_[1] = asio::buffer(*writing_.body);
+  buffers_[1] = asio::buffer(writing_.tick ? *writing_.tick->suffix : *writing_.body);
   write_pending_ = true;
   ws_.text(true);
   ws_.async_write(buffers_, [self = shared_from_this()](boost::system::error_code ec,
                                                         std::size_t n) { self->on_write(ec, n); });
+}
+
+void WsSession::append_frame(CoalescingStream<asio::ip::tcp::socket>& out, const Outgoing& o) {
+  if (deflate_ && o.tick && !o.tick->deflated.empty()) {
+    // A stored block with the client's prefix, then the shared deflated
+    // suffix; RSV1 marks the message compressed.
+    const auto& prefix = *o.head;
+    const auto frame = ws_text_frame_header(deflated_message_size(prefix, o.tick->deflated), true);
+    std::string stored;
+    append_stored_block(stored, prefix);
+    out.append(std::array<asio::const_buffer, 3>{asio::buffer(frame.bytes.data(), frame.size),
+                                                 asio::buffer(stored),
+                                                 asio::buffer(o.tick->deflated)});
+    return;
+  }
+  const std::string& body = o.tick ? *o.tick->suffix : *o.body;
+  const std::size_t head = o.head ? o.head->size() : 0;
+  const auto frame = ws_text_frame_header(head + body.size());
+  out.append(std::array<asio::const_buffer, 3>{
+      asio::buffer(frame.bytes.data(), frame.size),
+      o.head ? asio::buffer(*o.head) : asio::const_buffer(), asio::buffer(body)});
 }
 
 void WsSession::write_raw_frames() {
@@ -279,11 +306,7 @@ void WsSession::write_raw_frames() {
   for (;;) {
     while (!queue_.empty() && out.has_room()) {
       const Outgoing& o = queue_.front();
-      const std::size_t head = o.head ? o.head->size() : 0;
-      const auto frame = ws_text_frame_header(head + o.body->size());
-      out.append(std::array<asio::const_buffer, 3>{
-          asio::buffer(frame.bytes.data(), frame.size),
-          o.head ? asio::buffer(*o.head) : asio::const_buffer(), asio::buffer(*o.body)});
+      append_frame(out, o);
       if (o.tick_of) o.tick_of->tick_taken();
       else --queued_control_;
       queue_.pop_front();

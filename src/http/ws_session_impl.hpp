@@ -17,12 +17,15 @@
 //   sends requests but never reads replies) is a slow consumer too;
 // - a close is queued behind the messages before it (so `complete` and
 //   `error` arrive before the close frame).
-// The socket is written through a CoalescingStream: when the client did
-// not offer permessage-deflate, the session frames its messages itself and
-// every message queued by the time the socket can take more goes out in one
-// socket write (raw_frames_); with deflate, Beast writes (and compresses)
-// one message per write. Either way Beast's own frames (pongs, pings,
-// close) go through the same buffer, in order.
+// The socket is written through a CoalescingStream: the session frames its
+// messages itself and every message queued by the time the socket can take
+// more goes out in one socket write (raw_frames_). With permessage-deflate,
+// ticks go compressed, each tick deflated once for all clients
+// (ws_deflate.hpp), the rare other messages uncompressed (RSV1 unset, as
+// RFC 7692 allows). Only when the client limits the server's window
+// (server_max_window_bits < 15) does Beast write - and compress - one
+// message per write. Either way Beast's own frames (pongs, pings, close) go
+// through the same buffer, in order.
 // The read side keeps one async_read pending; Beast answers pings and, with
 // timeout::suggested(server) + IB_STREAM_WS_IDLE_TIMEOUT and keep-alive
 // pings, pings a peer silent for half the idle timeout and drops one silent
@@ -73,18 +76,19 @@ public:
   /// close 1001. Any thread.
   void shutdown();
 
-  void on_sub_tick(const std::shared_ptr<WsSubscription>& sub, stream::Frame suffix) override;
+  void on_sub_tick(const std::shared_ptr<WsSubscription>& sub, WsTick tick) override;
   void on_sub_notice(const std::shared_ptr<WsSubscription>& sub,
                      const stream::Notice& notice) override;
   void on_sub_end(const std::shared_ptr<WsSubscription>& sub, stream::EndReason reason,
                   const std::optional<stream::Notice>& why) override;
 
 private:
-  /// One queued message: a tick is the subscription's prefix + the shared
-  /// suffix (one gather write); anything else is `body` alone.
+  /// One queued message: a tick is the subscription's prefix (`head`) +
+  /// the tick's shared bytes; anything else is `body` alone.
   struct Outgoing {
     stream::Frame head;
     stream::Frame body;
+    WsTick tick;
     std::shared_ptr<WsSubscription> tick_of;
   };
   /// A subscribe / multi_subscribe (or the path's subscription) waiting for
@@ -103,11 +107,12 @@ private:
   void do_read();
   void on_read(boost::system::error_code ec, std::size_t bytes);
   void send(std::string message);
-  void queue_tick(const std::shared_ptr<WsSubscription>& sub, stream::Frame suffix);
+  void queue_tick(const std::shared_ptr<WsSubscription>& sub, WsTick tick);
   void slow_consumer(const std::string& request_id);
   void do_write();
   /// Moves queued messages into the socket's buffer as whole frames.
   void write_raw_frames();
+  void append_frame(CoalescingStream<boost::asio::ip::tcp::socket>& out, const Outgoing& o);
   /// A socket write of the coalescing layer finished.
   void on_flushed(boost::system::error_code ec);
   void on_write(boost::system::error_code ec, std::size_t bytes);
@@ -167,7 +172,8 @@ private:
   std::size_t tws_down_ = 0; // subscriptions that lost TWS
   int invalid_in_a_row_ = 0;
   bool accepted_ = false;
-  bool raw_frames_ = false; // the session frames messages itself (no deflate)
+  bool raw_frames_ = true; // the session frames messages itself
+  bool deflate_ = false;   // permessage-deflate negotiated: ticks go compressed
   bool write_pending_ = false;
   bool closing_ = false;    // close frame queued or sent: no new work
   bool close_sent_ = false; // async_close started

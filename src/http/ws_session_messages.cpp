@@ -173,7 +173,8 @@ void WsSession::open_subscriptions(std::optional<std::string> id, bool multi, in
   pending->waiting = types.size();
   const int timeout_s = timeout.value_or(state_->config.stream_timeout);
   for (const auto type : types) {
-    WsSubscription::Params p{new_request_id(), con_id, type, limit, timeout_s, !pending->id};
+    WsSubscription::Params p{new_request_id(),       con_id, type, limit, timeout_s, !pending->id,
+                             deflate_ && raw_frames_};
     auto sub = std::make_shared<WsSubscription>(executor_, weak_from_this(), state_->ws_ticks, p);
     subs_.emplace(p.request_id, sub);
     pending->subs.push_back(std::move(sub));
@@ -264,15 +265,15 @@ void WsSession::answer(const std::shared_ptr<PendingOpen>& pending) {
 
 // Subscription events, on our strand.
 
-void WsSession::on_sub_tick(const std::shared_ptr<WsSubscription>& sub, stream::Frame suffix) {
+void WsSession::on_sub_tick(const std::shared_ptr<WsSubscription>& sub, WsTick tick) {
   if (terminated_ || closing_ || sub->finished()) return;
   if (!sub->active()) {
     // Before `subscribed` the client does not know the request_id yet:
     // held, and queued right after the answer (no tick is lost).
-    sub->hold_early(std::move(suffix), static_cast<std::size_t>(state_->config.buffer_size));
+    sub->hold_early(std::move(tick), static_cast<std::size_t>(state_->config.buffer_size));
     return;
   }
-  queue_tick(sub, std::move(suffix));
+  queue_tick(sub, std::move(tick));
 }
 
 void WsSession::on_sub_notice(const std::shared_ptr<WsSubscription>& sub, const stream::Notice& n) {

@@ -15,7 +15,7 @@ void WsSubscription::deliver(const stream::TickEventPtr& tick) {
   if (!tick) return;
   // On the Hub's strand: the first WebSocket client of this tick serializes
   // it, the others share those bytes.
-  enqueue({Inbound::Kind::tick, cache_.suffix(tick), std::nullopt, {}});
+  enqueue({Inbound::Kind::tick, cache_.get(tick, params_.deflate), std::nullopt, {}});
 }
 
 void WsSubscription::notify(const stream::Notice& notice) {
@@ -39,7 +39,7 @@ void WsSubscription::drain_inbox() {
     if (in.kind == Inbound::Kind::end) in_hub_ = false; // the Hub has forgotten it already
     if (!sink) continue;
     switch (in.kind) {
-    case Inbound::Kind::tick: sink->on_sub_tick(self, std::move(in.suffix)); break;
+    case Inbound::Kind::tick: sink->on_sub_tick(self, std::move(in.tick)); break;
     case Inbound::Kind::notice: sink->on_sub_notice(self, *in.notice); break;
     case Inbound::Kind::end: sink->on_sub_end(self, in.reason, in.notice); break;
     }
@@ -54,9 +54,9 @@ void WsSubscription::opened(const stream::OpenResult& r) {
   in_hub_ = true;
   // Ticks the subscription received while this open was waiting come first,
   // before any delivered since (as ClientStream::start does).
-  std::deque<stream::Frame> replay;
+  std::deque<WsTick> replay;
   for (const auto& t : r.replay)
-    if (t) replay.push_back(cache_.suffix(t));
+    if (t) replay.push_back(cache_.get(t, params_.deflate));
   early_.insert(early_.begin(), std::make_move_iterator(replay.begin()),
                 std::make_move_iterator(replay.end()));
 }
@@ -78,8 +78,8 @@ void WsSubscription::tick_dropped() {
   if (counters_) ++counters_->dropped;
 }
 
-void WsSubscription::hold_early(stream::Frame suffix, std::size_t capacity) {
-  early_.push_back(std::move(suffix));
+void WsSubscription::hold_early(WsTick tick, std::size_t capacity) {
+  early_.push_back(std::move(tick));
   if (early_.size() > capacity) {
     early_.pop_front();
     ++dropped_; // counted once the stream is known to the Hub's snapshots
@@ -87,9 +87,9 @@ void WsSubscription::hold_early(stream::Frame suffix, std::size_t capacity) {
   }
 }
 
-std::vector<stream::Frame> WsSubscription::take_early() {
-  std::vector<stream::Frame> out(std::make_move_iterator(early_.begin()),
-                                 std::make_move_iterator(early_.end()));
+std::vector<WsTick> WsSubscription::take_early() {
+  std::vector<WsTick> out(std::make_move_iterator(early_.begin()),
+                          std::make_move_iterator(early_.end()));
   early_.clear();
   return out;
 }

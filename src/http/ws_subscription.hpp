@@ -39,7 +39,7 @@ class WsSubscription;
 class WsSubscriptionSink {
 public:
   virtual ~WsSubscriptionSink() = default;
-  virtual void on_sub_tick(const std::shared_ptr<WsSubscription>& sub, stream::Frame suffix) = 0;
+  virtual void on_sub_tick(const std::shared_ptr<WsSubscription>& sub, WsTick tick) = 0;
   virtual void on_sub_notice(const std::shared_ptr<WsSubscription>& sub,
                              const stream::Notice& notice) = 0;
   virtual void on_sub_end(const std::shared_ptr<WsSubscription>& sub, stream::EndReason reason,
@@ -56,6 +56,7 @@ public:
     std::optional<int> limit;
     int timeout_seconds = 300;
     bool from_path = false; // the connect-time subscription of /ws/stream/{id}/{type}
+    bool deflate = false;   // the connection compresses ticks (WsTickBytes::deflated)
   };
 
   WsSubscription(boost::asio::any_io_executor strand, std::weak_ptr<WsSubscriptionSink> sink,
@@ -107,8 +108,8 @@ public:
   /// A tick delivered before `subscribed` went out (the Hub may deliver
   /// before its open answer arrives): held, at most `capacity`, oldest
   /// dropped, and queued right after the answer.
-  void hold_early(stream::Frame suffix, std::size_t capacity);
-  std::vector<stream::Frame> take_early();
+  void hold_early(WsTick tick, std::size_t capacity);
+  std::vector<WsTick> take_early();
 
   /// TWS is lost for this subscription (TWS_DISCONNECTED .. reconnected).
   bool tws_down() const { return tws_down_; }
@@ -122,7 +123,7 @@ private:
   struct Inbound {
     enum class Kind { tick, notice, end };
     Kind kind = Kind::tick;
-    stream::Frame suffix;
+    WsTick tick;
     std::optional<stream::Notice> notice;
     stream::EndReason reason = stream::EndReason::stopped;
   };
@@ -139,7 +140,7 @@ private:
   const stream::Frame prefix_;
   boost::asio::steady_timer timeout_timer_;
   std::shared_ptr<stream::ClientCounters> counters_;
-  std::deque<stream::Frame> early_;
+  std::deque<WsTick> early_;
   stream::ContractInfo contract_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::uint64_t stream_id_ = 0;

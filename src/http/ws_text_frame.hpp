@@ -14,10 +14,11 @@ struct WsFrameHeader {
   std::size_t size = 0;
 };
 
-/// FIN + opcode 1 (text), no mask, the payload length in the shortest form.
-inline WsFrameHeader ws_text_frame_header(std::uint64_t payload_bytes) {
+/// FIN + opcode 1 (text), no mask, the payload length in the shortest form;
+/// `compressed` sets RSV1 (permessage-deflate, RFC 7692).
+inline WsFrameHeader ws_text_frame_header(std::uint64_t payload_bytes, bool compressed = false) {
   WsFrameHeader h;
-  h.bytes[0] = 0x81;
+  h.bytes[0] = compressed ? 0xC1 : 0x81;
   if (payload_bytes < 126) {
     h.bytes[1] = static_cast<unsigned char>(payload_bytes);
     h.size = 2;

@@ -26,6 +26,7 @@ import sys
 import time
 import unittest
 import urllib.parse
+import zlib
 
 import websockets.exceptions
 
@@ -84,13 +85,14 @@ WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 OP_TEXT, OP_CLOSE, OP_PING, OP_PONG = 0x1, 0x8, 0x9, 0xA
 
 
-def raw_upgrade(host, port, path, timeout=10):
-    """Connects and performs the upgrade (no extension offered); returns the
-    socket and the bytes received after the 101 response."""
+def raw_upgrade(host, port, path, timeout=10, extensions=None):
+    """Connects and performs the upgrade (offering `extensions`, by default
+    none); returns the socket and the bytes received after the 101 response."""
     key = base64.b64encode(os.urandom(16)).decode()
     sock = socket.create_connection((host, port), timeout=timeout)
+    offer = f"Sec-WebSocket-Extensions: {extensions}\r\n" if extensions else ""
     sock.sendall((f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
-                  f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                  f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n{offer}"
                   f"Sec-WebSocket-Version: 13\r\n\r\n").encode())
     buf = b""
     while b"\r\n\r\n" not in buf:
@@ -108,12 +110,14 @@ def raw_upgrade(host, port, path, timeout=10):
     return sock, rest
 
 
-def parse_frame(data):
-    """The first whole server frame in data: (opcode, payload, rest), or None."""
+def parse_frame(data, with_rsv1=False):
+    """The first whole server frame in data: (opcode, payload, rest), or None;
+    with_rsv1: (opcode, rsv1, payload, rest)."""
     if len(data) < 2:
         return None
     assert not data[1] & 0x80, "server frames are not masked"
     opcode, n = data[0] & 0x0F, data[1] & 0x7F
+    rsv1 = bool(data[0] & 0x40)
     at = {126: 4, 127: 10}.get(n, 2)
     if len(data) < at:
         return None
@@ -121,12 +125,14 @@ def parse_frame(data):
         n = int.from_bytes(data[2:at], "big")
     if len(data) < at + n:
         return None
+    if with_rsv1:
+        return opcode, rsv1, data[at:at + n], data[at + n:]
     return opcode, data[at:at + n], data[at + n:]
 
 
-def read_frame(sock, buf):
+def read_frame(sock, buf, with_rsv1=False):
     """The next whole frame from sock after what buf holds: (opcode, payload, rest)."""
-    while (frame := parse_frame(buf)) is None:
+    while (frame := parse_frame(buf, with_rsv1)) is None:
         chunk = sock.recv(65536)
         if not chunk:
             raise AssertionError(f"EOF before a whole frame: {buf!r}")
@@ -349,6 +355,58 @@ class SingleStream(SharedServerCase):
         if c.closed:
             self.assertEqual(c.close_code, 1000, "a stream that ended closes normally")
         return msgs, sub, data
+
+    def test_deflate_compresses_each_tick_once_for_all_clients(self):
+        """With permessage-deflate, ticks arrive compressed (RSV1) and
+        inflate, with the context a client keeps, to the same messages a
+        plain client reads; the compressed tick bytes after each client's
+        own prefix are the same for every client (deflated once)."""
+        def open_stream(n):
+            return raw_upgrade("127.0.0.1", self.server.port, f"/ws/stream/{AAPL}/BidAsk?limit={n}",
+                               extensions="permessage-deflate; client_max_window_bits")
+
+        def read_stream(opened):
+            sock, buf = opened
+            inflater = zlib.decompressobj(-15)  # one per connection: context takeover
+            msgs = []
+            with sock:
+                while not msgs or msgs[-1][0].get("type") != "complete":
+                    opcode, rsv1, payload, buf = read_frame(sock, buf, with_rsv1=True)
+                    self.assertEqual(opcode, OP_TEXT)
+                    text = inflater.decompress(payload + b"\x00\x00\xff\xff") if rsv1 else payload
+                    msgs.append((json.loads(text), rsv1, payload))
+            return msgs
+
+        # Both subscribed to the one upstream at once: they get the same ticks.
+        opened = [open_stream(8), open_stream(8)]
+        first, second = [read_stream(o) for o in opened]
+        for msgs in (first, second):
+            kinds = [(m["type"], rsv1) for m, rsv1, _ in msgs]
+            self.assertEqual(kinds, [("connected", False), ("subscribed", False)] +
+                             [("tick", True)] * 8 + [("complete", False)], kinds)
+            rid = self.check_subscribed(msgs[1][0], AAPL, "BidAsk")["request_id"]
+            for m, _, _ in msgs[2:-1]:
+                self.check_tick(m, AAPL, "BidAsk", rid)
+        # The shared part: after the stored block holding the client's prefix.
+        def shared_parts(msgs):
+            out = {}
+            for m, _, payload in msgs[2:-1]:
+                self.assertEqual(payload[0], 0, "a stored block first")
+                n = int.from_bytes(payload[1:3], "little")
+                out[json.dumps(m["data"], sort_keys=True)] = payload[5 + n:]
+            return out
+        a, b = shared_parts(first), shared_parts(second)
+        common = set(a) & set(b)
+        self.assertGreaterEqual(len(common), 4, "the two clients shared most ticks")
+        for k in common:
+            self.assertEqual(a[k], b[k], "one compressed form per tick")
+        # Without the offer: plain frames.
+        sock, buf = raw_upgrade("127.0.0.1", self.server.port, f"/ws/stream/{AAPL}/BidAsk?limit=2")
+        with sock:
+            for _ in range(4):
+                opcode, rsv1, payload, buf = read_frame(sock, buf, with_rsv1=True)
+                self.assertFalse(rsv1)
+                json.loads(payload)
 
     def test_limit_n_ticks_then_complete(self):
         msgs, sub, data = self.read_limited(AAPL, "BidAsk", 25)
