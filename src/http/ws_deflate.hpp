@@ -24,9 +24,4 @@ std::string deflate_message_part(std::string_view bytes);
 /// it starts and ends on a byte boundary.
 void append_stored_block(std::string& out, std::string_view bytes);
 
-/// The compressed payload of prefix + deflated suffix.
-inline std::size_t deflated_message_size(std::string_view prefix, std::string_view deflated) {
-  return 5 + prefix.size() + deflated.size();
-}
-
 } // namespace http

@@ -283,10 +283,8 @@ void WsSession::append_frame(CoalescingStream<asio::ip::tcp::socket>& out, const
   if (deflate_ && o.tick && !o.tick->deflated.empty()) {
     // A stored block with the client's prefix, then the shared deflated
     // suffix; RSV1 marks the message compressed.
-    const auto& prefix = *o.head;
-    const auto frame = ws_text_frame_header(deflated_message_size(prefix, o.tick->deflated), true);
-    std::string stored;
-    append_stored_block(stored, prefix);
+    const std::string& stored = o.tick_of->stored_prefix();
+    const auto frame = ws_text_frame_header(stored.size() + o.tick->deflated.size(), true);
     out.append(std::array<asio::const_buffer, 3>{asio::buffer(frame.bytes.data(), frame.size),
                                                  asio::buffer(stored),
                                                  asio::buffer(o.tick->deflated)});

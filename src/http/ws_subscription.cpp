@@ -9,7 +9,9 @@ WsSubscription::WsSubscription(asio::any_io_executor strand, std::weak_ptr<WsSub
                                WsTickCache& cache, Params params)
     : strand_(std::move(strand)), sink_(std::move(sink)), cache_(cache), params_(std::move(params)),
       prefix_(std::make_shared<const std::string>(ws::ws_tick_prefix(params_.request_id))),
-      timeout_timer_(strand_) {}
+      timeout_timer_(strand_) {
+  append_stored_block(stored_prefix_, *prefix_);
+}
 
 void WsSubscription::deliver(const stream::TickEventPtr& tick) {
   if (!tick) return;

@@ -73,6 +73,8 @@ public:
   const std::string& request_id() const { return params_.request_id; }
   /// `{"type":"tick","request_id":"<rid>",`: the same bytes for every tick.
   const stream::Frame& tick_prefix() const { return prefix_; }
+  /// The prefix as a stored DEFLATE block: the start of a compressed tick.
+  const std::string& stored_prefix() const { return stored_prefix_; }
 
   /// Hub::open succeeded: the stream id, counters and contract; its replay
   /// (ticks received while the open waited) is held like early ticks.
@@ -138,6 +140,7 @@ private:
   WsTickCache& cache_;
   const Params params_;
   const stream::Frame prefix_;
+  std::string stored_prefix_;
   boost::asio::steady_timer timeout_timer_;
   std::shared_ptr<stream::ClientCounters> counters_;
   std::deque<WsTick> early_;
