@@ -3,7 +3,8 @@
 # each, one after another, for the given number of seconds (default 20) over
 # a scratch copy of its seed corpus, so the committed corpus in
 # tests/fuzz/corpus/<name>/ is never modified. Crash reproducers go to
-# build-fuzz/artifacts/. Exits non-zero when a target fails.
+# build-fuzz/artifacts/. Exits non-zero when a target fails. IBS_FUZZ_BUILD
+# names another build directory (a long campaign beside CI-sized runs).
 #
 #   scripts/fuzz.sh [seconds]                    CI: a short pass over every target
 #   scripts/fuzz.sh --record [--runs N] [seconds]
@@ -44,7 +45,7 @@ if ! command -v "$cxx" >/dev/null; then
   exit 2
 fi
 
-build="build-fuzz"
+build="${IBS_FUZZ_BUILD:-build-fuzz}"
 cmake -S . -B "$build" -DIBS_FUZZ=ON -DCMAKE_CXX_COMPILER="$cxx" >/dev/null
 cmake --build "$build" -j"${IBS_JOBS:-2}"
 
@@ -65,7 +66,7 @@ for src in "${targets[@]}"; do
   target="$(basename "$src" .cpp)"  # frame_decoder_fuzz
   name="${target%_fuzz}"            # frame_decoder
   seeds="tests/fuzz/corpus/$name"
-  scratch="tests/fuzz/corpus-run/$name"  # gitignored
+  scratch="$build/corpus-run/$name"
   rm -rf "$scratch"
   mkdir -p "$scratch"
   if [ -d "$seeds" ]; then
