@@ -12,6 +12,9 @@
 #       seconds, executions, exec/s, final corpus size, peak RSS, findings);
 #       --runs N stops a target after N executions (or at `seconds`, if first)
 #   IBS_FUZZ_CXX=clang++-17 scripts/fuzz.sh 60
+#   IBS_FUZZ_ONLY="ws_message http_request" scripts/fuzz.sh --record 900
+#       only those targets; with --record their rows replace the ones in an
+#       existing docs/reliability/fuzz.json, the others are kept
 #
 # Run a long campaign at low priority: nice -n 19 scripts/fuzz.sh --record 900
 set -euo pipefail
@@ -57,7 +60,13 @@ started="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 status=0
 total=0
 shopt -s nullglob
-targets=(tests/fuzz/*_fuzz.cpp)
+targets=()
+for src in tests/fuzz/*_fuzz.cpp; do
+  name="$(basename "$src" _fuzz.cpp)"
+  if [ -z "${IBS_FUZZ_ONLY:-}" ] || [[ " $IBS_FUZZ_ONLY " == *" $name "* ]]; then
+    targets+=("$src")
+  fi
+done
 if [ "${#targets[@]}" -eq 0 ]; then
   echo "fuzz: no targets in tests/fuzz/" >&2
   exit 1
@@ -100,21 +109,32 @@ if [ "$record" -eq 1 ]; then
   mkdir -p docs/reliability
   command="scripts/fuzz.sh --record${runs:+ --runs $runs} $seconds"
   cpu="$(sed -n 's/^model name[[:space:]]*: *//p' /proc/cpuinfo | head -n 1)"
-  /usr/bin/python3 - "$results" "$command" "$started" "$(nproc) cores, $cpu" \
-    >docs/reliability/fuzz.json <<'PY'
-import json, sys
-results, command, started, machine = sys.argv[1:5]
+  out=docs/reliability/fuzz.json
+  /usr/bin/python3 - "$results" "$command" "$started" "$(nproc) cores, $cpu" "$out" \
+    "${IBS_FUZZ_ONLY:-}" <<'PY'
+import json, os, sys
+results, command, started, machine, out, only = sys.argv[1:7]
 rows = []
 for line in open(results):
     name, feeds, secs, execs, corpus, rss, findings = line.rstrip("\n").split("\t")
     secs, execs = float(secs), int(execs)
     rows.append([name, feeds, round(secs), execs, round(execs / secs) if secs else 0,
                  int(corpus), int(rss), findings or "none"])
+extra_notes = []
+if only and os.path.exists(out):
+    # A partial run: its rows replace those of the recorded run, in place.
+    old = json.load(open(out))
+    fresh = {r[0]: r for r in rows}
+    rows = [fresh.pop(r[0], r) for r in old["rows"]] + list(fresh.values())
+    command, started, machine = old["command"], old["date"], old["machine"]
+    extra_notes = [n for n in old["notes"] if n.startswith("Rerun: ")]
+    extra_notes.append(f"Rerun: {', '.join(only.split())} on {sys.argv[3]} "
+                       f"(IBS_FUZZ_ONLY=\"{only}\" {sys.argv[2]}).")
 found = [r for r in rows if r[7] != "none"]
 summary = (f"{len(rows)} libFuzzer targets (ASan + UBSan), {sum(r[3] for r in rows):,} "
            f"executions in all, at least {min(r[3] for r in rows):,} per target: "
            + (f"findings in {', '.join(r[0] for r in found)}." if found else "no findings."))
-print(json.dumps({
+doc = {
     "section": "Fuzzing", "order": 1, "command": command, "date": started,
     "machine": machine, "summary": summary,
     "columns": ["target", "what it feeds", "seconds", "executions", "exec/s", "corpus",
@@ -127,9 +147,11 @@ print(json.dumps({
         "is a floor, not a benchmark.",
         "CI runs every target for a short pass (scripts/fuzz.sh, from ./test.sh); any crash, "
         "sanitizer report or broken invariant fails it.",
-    ],
-}, indent=2))
+    ] + extra_notes,
+}
+with open(out, "w") as f:
+    f.write(json.dumps(doc, indent=2) + "\n")
 PY
-  echo "fuzz: wrote docs/reliability/fuzz.json"
+  echo "fuzz: wrote $out"
 fi
 exit "$status"

@@ -36,7 +36,8 @@ done
 jobs="${IBS_JOBS:-2}"
 supp="$PWD/tests/sanitizers"
 results="$(mktemp)"
-trap 'rm -f "$results"' EXIT
+builds="$(mktemp)" # preset, build seconds
+trap 'rm -f "$results" "$builds"' EXIT
 started="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 status=0
 
@@ -52,10 +53,10 @@ run_suite() {
   echo "== $preset: ctest -L $label"
   t0=$(date +%s.%N)
   (cd "$build" && export IBS_SANITIZER="$preset" &&
-    ASAN_OPTIONS="$common:detect_leaks=1:check_initialization_order=1:strict_init_order=1:detect_stack_use_after_return=1:log_path=$reports/asan" \
+    ASAN_OPTIONS="$common:detect_leaks=1:check_initialization_order=1:strict_init_order=1:detect_stack_use_after_return=1:log_path=$reports/$preset" \
     LSAN_OPTIONS="suppressions=$supp/lsan.supp:print_suppressions=0" \
-    UBSAN_OPTIONS="$common:log_path=$reports/ubsan" \
-    TSAN_OPTIONS="$common:second_deadlock_stack=1:suppressions=$supp/tsan.supp:log_path=$reports/tsan" \
+    UBSAN_OPTIONS="$common:log_path=$reports/$preset" \
+    TSAN_OPTIONS="$common:second_deadlock_stack=1:suppressions=$supp/tsan.supp:log_path=$reports/$preset" \
     ctest -L "^$label\$" ${IBS_CTEST_ARGS:-} --output-on-failure -j"$jobs" --timeout 900) >"$log" 2>&1 || rc=$?
   t1=$(date +%s.%N)
   tail -n 3 "$log"
@@ -88,6 +89,7 @@ build() {
   cmake --preset "$preset" >/dev/null
   cmake --build "build-$preset" -j"$jobs" ${1:+--target "$@"}
   echo "== $preset: built in $(($(date +%s) - t0)) s"
+  printf '%s\t%s\n' "$preset" "$(($(date +%s) - t0))" >>"$builds"
 }
 
 if [ "$what" = asan ] || [ "$what" = all ]; then
@@ -106,10 +108,12 @@ column -t "$results" || cat "$results"
 if [ "$record" -eq 1 ]; then
   mkdir -p docs/reliability
   cpu="$(sed -n 's/^model name[[:space:]]*: *//p' /proc/cpuinfo | head -n 1)"
+  ccache_note="ccache on"
+  [ -z "${CCACHE_DISABLE:-}" ] || ccache_note="CCACHE_DISABLE=1: cold"
   /usr/bin/python3 - "$results" "scripts/sanitize.sh --record $what" "$started" \
-    "$(nproc) cores, $cpu" >docs/reliability/sanitizers.json <<'PY'
+    "$(nproc) cores, $cpu" "$builds" "$ccache_note" >docs/reliability/sanitizers.json <<'PY'
 import json, sys
-results, command, started, machine = sys.argv[1:5]
+results, command, started, machine, builds, ccache_note = sys.argv[1:7]
 rows = []
 for line in open(results):
     suite, preset, run, passed, reports, secs = line.rstrip("\n").split("\t")
@@ -130,7 +134,9 @@ print(json.dumps({
         "the process (halt_on_error, abort_on_error).",
         "Suppressions (tests/sanitizers/*.supp) hold third-party false positives only, "
         "each with its reason.",
-        "Wall seconds: the ctest run of that suite (tests -j2), not the build.",
+        "Wall seconds: the ctest run of that suite (tests -j2), not the build. Builds (-j2, "
+        + ccache_note + "): "
+        + ", ".join(f"{p} {s} s" for p, s in (l.split() for l in open(builds))) + ".",
     ],
 }, indent=2))
 PY
