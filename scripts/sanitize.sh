@@ -118,6 +118,11 @@ rows = []
 for line in open(results):
     suite, preset, run, passed, reports, secs = line.rstrip("\n").split("\t")
     rows.append([suite, preset, int(run), int(passed), int(reports), int(secs)])
+import glob
+supp = [l for f in glob.glob("tests/sanitizers/*.supp") for l in open(f)
+        if l.strip() and not l.startswith("#")]
+supp_note = ("Suppressions (tests/sanitizers/*.supp, third-party false positives only): "
+             + (f"{len(supp)} entries, each with its reason." if supp else "none needed."))
 clean = all(r[2] == r[3] and r[4] == 0 for r in rows)
 summary = (f"{sum(r[2] for r in rows)} test runs under ASan+UBSan+LSan and TSan: "
            + ("all passed with no sanitizer report." if clean else "FAILURES, see the rows."))
@@ -132,8 +137,9 @@ print(json.dumps({
         "Every sanitized process writes its reports to a file (log_path); a report from "
         "any process fails the run even when its test passed. The first report aborts "
         "the process (halt_on_error, abort_on_error).",
-        "Suppressions (tests/sanitizers/*.supp) hold third-party false positives only, "
-        "each with its reason.",
+        "Tests run counts ctest entries: every unit test, but one entry per Python "
+        "(integration) or Node (e2e) file, each of which holds many test cases.",
+        supp_note,
         "Wall seconds: the ctest run of that suite (tests -j2), not the build. Builds (-j2, "
         + ccache_note + "): "
         + ", ".join(f"{p} {s} s" for p, s in (l.split() for l in open(builds))) + ".",
