@@ -5,5 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")"
 scripts/install-deps.sh
 scripts/build.sh
-scripts/fuzz.sh "${IBS_FUZZ_SECONDS:-20}"
+scripts/fuzz.sh "${IBS_FUZZ_SECONDS:-15}"
 (cd build && ctest --output-on-failure -j2 --timeout 600)

@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 packages=(
   build-essential cmake ccache pkg-config git curl
   clang clang-format clang-tidy
+  libclang-rt-14-dev # the sanitizer and libFuzzer runtimes (only recommended by clang)
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libcli11-dev libspdlog-dev libfmt-dev libvalijson-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev

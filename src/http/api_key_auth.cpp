@@ -1,6 +1,7 @@
 #include "http/api_key_auth.hpp"
 
 #include <boost/url/parse_query.hpp>
+#include <boost/url/pct_string_view.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -43,6 +44,18 @@ bool api_key_accepted(const std::optional<std::string>& key,
   return false;
 }
 
+namespace {
+
+/// A query parameter name that api_key_accepted() reads as the key: the
+/// percent-decoded name is compared, so `api%5Fkey` counts too.
+bool names_api_key(std::string_view name) {
+  if (name == "api_key") return true;
+  const auto pct = boost::urls::make_pct_string_view(name);
+  return pct && pct->decode() == "api_key";
+}
+
+} // namespace
+
 std::string redact_api_key(std::string_view target) {
   const auto q = target.find('?');
   if (q == std::string_view::npos) return std::string(target);
@@ -54,8 +67,13 @@ std::string redact_api_key(std::string_view target) {
     std::string_view pair = rest.substr(0, amp);
     if (!first) out += '&';
     first = false;
-    if (pair.rfind("api_key=", 0) == 0) out += "api_key=***";
-    else out += pair;
+    const auto eq = pair.find('=');
+    if (eq != std::string_view::npos && names_api_key(pair.substr(0, eq))) {
+      out += pair.substr(0, eq);
+      out += "=***";
+    } else {
+      out += pair;
+    }
     if (amp == std::string_view::npos) break;
     rest = rest.substr(amp + 1);
   }

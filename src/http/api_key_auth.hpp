@@ -22,7 +22,8 @@ bool api_key_accepted(const std::optional<std::string>& key,
 bool constant_time_equal(std::string_view a, std::string_view b);
 
 /// `target` with the value of every `api_key` query parameter replaced by
-/// "***", for logs.
+/// "***", for logs. Names are compared percent-decoded, as api_key_accepted()
+/// reads them: `api%5Fkey=KEY` is redacted too.
 std::string redact_api_key(std::string_view target);
 
 } // namespace http

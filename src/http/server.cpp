@@ -41,16 +41,18 @@ stream::HubConfig hub_config(const ServerConfig& c) {
 namespace {
 
 /// Polls until the Hub has shut down and every SSE and WebSocket session has
-/// flushed and closed, or the deadline passed.
+/// flushed and closed, or the deadline passed. The deadline is for the
+/// clients: the Hub's own shutdown (one hop on its strand, waiting for no
+/// peer) is always waited for, so that its TWS client and subscriptions are
+/// torn down before the io_context stops (else they outlive it, a leak).
 void drain(std::shared_ptr<asio::steady_timer> timer, std::shared_ptr<ServerState> state,
            std::shared_ptr<std::atomic<bool>> hub_done,
            std::chrono::steady_clock::time_point deadline, std::function<void()> done) {
-  const bool drained = *hub_done && state->open_streams == 0 && state->open_ws_sessions == 0;
-  if (drained || std::chrono::steady_clock::now() >= deadline) {
-    if (!drained)
-      spdlog::warn("drain time over ({} streams, {} websockets still open, hub {}): closing",
-                   state->open_streams.load(), state->open_ws_sessions.load(),
-                   *hub_done ? "down" : "not down");
+  const bool clients_gone = state->open_streams == 0 && state->open_ws_sessions == 0;
+  if (*hub_done && (clients_gone || std::chrono::steady_clock::now() >= deadline)) {
+    if (!clients_gone)
+      spdlog::warn("drain time over ({} streams, {} websockets still open): closing",
+                   state->open_streams.load(), state->open_ws_sessions.load());
     done();
     return;
   }

@@ -209,7 +209,7 @@ load_server_config(const EnvLookup& env,
   }
   for (const auto& [flag, value] : flags) {
     auto it = std::find_if(kSettings.begin(), kSettings.end(),
-                           [&](const SettingName& s) { return flag == s.flag; });
+                           [&name = flag](const SettingName& s) { return name == s.flag; });
     if (it == kSettings.end()) {
       if (auto err = apply_flag(c, flag, value)) return *err;
       continue;

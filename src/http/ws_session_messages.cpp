@@ -227,6 +227,13 @@ void WsSession::answer(const std::shared_ptr<PendingOpen>& pending) {
     return;
   }
   if (closing_) return; // shutdown or a close meanwhile: forget() has run
+  // Active and counted before the answer is queued: a client that has read
+  // `subscribed` finds the subscription in get_stats and GET /ws/stats.
+  for (const auto& sub : pending->subs) {
+    if (sub->finished()) continue; // the Hub ended it before the answer
+    sub->activate();
+    state_->ws_stats.subscriptions_added();
+  }
   const auto& first = pending->subs.front();
   if (pending->multi) {
     std::vector<ws::SubscriptionRef> refs;
@@ -244,13 +251,11 @@ void WsSession::answer(const std::shared_ptr<PendingOpen>& pending) {
     send(std::move(msg));
   }
   for (const auto& sub : pending->subs) {
-    if (sub->finished()) { // the Hub ended it before the answer
+    if (!sub->active()) { // the Hub ended it before the answer
       send(complete_of(*sub, "stopped"));
       forget(sub);
       continue;
     }
-    sub->activate();
-    state_->ws_stats.subscriptions_added();
     for (auto& early : sub->take_early()) {
       if (sub->finished() || closing_) break; // e.g. its limit reached
       queue_tick(sub, std::move(early));

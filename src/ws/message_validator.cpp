@@ -24,6 +24,11 @@ namespace {
 
 constexpr std::size_t k_max_id_length = 128;  // schemas/ws/*.json: id maxLength
 constexpr std::size_t k_max_shown_value = 40; // bytes of a client value quoted in a message
+/// JSON values (objects, arrays, scalars) a message may hold. The largest
+/// client message has 14; more is refused before the schema is applied, whose
+/// cost grows with the square of an array's length (uniqueItems: an error per
+/// equal pair, each kept with its path).
+constexpr std::size_t k_max_values = 64;
 
 struct TypeSchema {
   json::value doc; // for phrasing violations
@@ -73,6 +78,22 @@ std::string shown_list(const json::array& values) {
   for (const auto& v : values)
     items.push_back(v.is_string() ? std::string(v.get_string()) : json::serialize(v));
   return join(items);
+}
+
+/// Counts the values of `v` into `n`, stopping once past `limit`.
+void count_values(const json::value& v, std::size_t limit, std::size_t& n) {
+  if (++n > limit) return;
+  if (v.is_array()) {
+    for (const auto& item : v.get_array()) {
+      count_values(item, limit, n);
+      if (n > limit) return;
+    }
+  } else if (v.is_object()) {
+    for (const auto& member : v.get_object()) {
+      count_values(member.value(), limit, n);
+      if (n > limit) return;
+    }
+  }
 }
 
 std::string with_path(const std::string& path, const std::string& text) {
@@ -363,6 +384,13 @@ ValidationResult MessageValidator::validate(std::string_view text) const {
     const std::size_t n = stream::utf8_length(v->get_string());
     if (n >= 1 && n <= k_max_id_length) id = std::string(v->get_string());
   }
+
+  std::size_t values = 0;
+  count_values(doc, k_max_values, values);
+  if (values > k_max_values)
+    return ValidationError{"message has more than " + std::to_string(k_max_values) +
+                               " JSON values: no client message has that many",
+                           "", id};
 
   const auto* type_value = obj.if_contains("type");
   if (!type_value)

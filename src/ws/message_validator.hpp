@@ -7,6 +7,9 @@
 // message may hold (valijson, draft-07). valijson decides; this class only
 // phrases the first violation it reports, e.g.
 //   "data.params.limit: 0 is less than the minimum 1".
+// A message of more than 64 JSON values is refused before any schema is
+// applied: no client message has more than 14, and the schema's cost grows
+// with the square of an array's length.
 //
 // Thread-safety: construction parses the schemas (not cheap: build one per
 // process, e.g. shared()); validate() is const and may run concurrently on

@@ -6,14 +6,21 @@
 // 100, 163 and 187, and through the handshake parsers. Decoded messages are
 // re-encoded and decoded again: that must always succeed.
 //
+// This is also the simulator's request decoder target: ib-tws-sim reads a
+// client connection with the same FrameReader (take_raw for the "API\0"
+// prefix), parse_handshake_versions and decode_request (src/sim/api_session.cpp,
+// request_handler.cpp), all of which run here on every frame.
+//
+// Feeds: TWS bytes: FrameReader, client and simulator decoders, handshake parsers
+//
 // Build: cmake -DIBS_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++; run: scripts/fuzz.sh.
+#include "fuzz_support.hpp"
 #include "tws/messages.hpp"
 #include "tws/wire.hpp"
 
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -24,9 +31,7 @@ namespace {
 
 constexpr int kVersions[] = {100, 163, 187};
 
-void check(bool ok) {
-  if (!ok) std::abort();
-}
+using fuzz::check;
 
 /// Re-encodes a decoded TWS message; the result must decode to the same kind.
 void reencode_message(const tws::DecodedMessage& d, int v) {

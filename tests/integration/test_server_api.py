@@ -932,6 +932,21 @@ class Shutdown(ApiCase):
             for line in lines:
                 self.assertIsInstance(json.loads(line), dict, line)
 
+    def test_sigterm_without_drain_time_still_shuts_the_hub_down(self):
+        # --drain-seconds 0: the clients get no time, but the Hub (TWS client,
+        # subscriptions) is torn down before the exit; under LeakSanitizer
+        # (scripts/sanitize.sh) anything left over makes the exit code non-zero.
+        with Simulator(seed=4, start_time=START, rate=50) as sim, \
+                Server(sim, args=("--drain-seconds", "0")) as server:
+            s = server.stream(f"/stream/{AAPL}/BidAsk", {"timeout": "60"}, timeout=15)
+            self.assertEqual(s.status, 200)
+            self.assertEqual(s.next_event(10).type, "info")
+            self.assertEqual(s.next_event(10).type, "tick")
+            server.signal(signal.SIGTERM)
+            self.assertEqual(server.wait(15), 0)
+            s.close()
+            self.assertIn("shutdown complete", server.stderr_text())
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -82,6 +82,15 @@ TEST(ApiKey, HeaderOrQuery) {
   EXPECT_EQ(http::redact_api_key("/health"), "/health");
 }
 
+TEST(ApiKeyAuth, RedactsAPercentEncodedParameterName) {
+  // api_key_accepted() takes `api%5Fkey=KEY` as the key: the log must not show it.
+  EXPECT_TRUE(http::api_key_accepted(std::string("s3cret12"), std::nullopt, "api%5Fkey=s3cret12"));
+  EXPECT_EQ(http::redact_api_key("/stream/1?api%5Fkey=s3cret12&%61pi_key=s3cret12&api_keys=1"),
+            "/stream/1?api%5Fkey=***&%61pi_key=***&api_keys=1");
+  EXPECT_EQ(http::redact_api_key("/stream/1?api_key=%zz&api%zz=1"),
+            "/stream/1?api_key=***&api%zz=1");
+}
+
 TEST(Response, ErrorBodyAndWireFormat) {
   auto r = http::error_response(404, "NOT_FOUND", "No endpoint at /x", "GET / lists them");
   r.headers.emplace_back("Allow", "GET");

@@ -228,6 +228,28 @@ TEST(WsMessageValidator, TickTypesCountAndUniqueness) {
                "data.tick_types", "data.tick_types: must have at least 1 items, got 0");
 }
 
+TEST(WsMessageValidator, HugeArraysAndObjectsAreRefusedBeforeTheSchema) {
+  // 20000 equal items: the schema alone would report each of the 2e8 equal
+  // pairs (gigabytes, seconds); the value count refuses it at once.
+  std::string items;
+  for (int i = 0; i < 20000; ++i) items += i == 0 ? "1" : ",1";
+  const auto e = error_of(R"({"type":"multi_subscribe","id":"big","data":{"contract_id":1,)"
+                          R"("tick_types":[)" +
+                          items + "]}}");
+  EXPECT_EQ(e.path, "");
+  EXPECT_EQ(e.message, "message has more than 64 JSON values: no client message has that many");
+  EXPECT_EQ(e.id, "big");
+  std::string members;
+  for (int i = 0; i < 100; ++i) members += ",\"k" + std::to_string(i) + "\":" + std::to_string(i);
+  EXPECT_EQ(error_of(R"({"type":"ping","id":"p")" + members + "}").path, "");
+  // 60 values still reach the schema.
+  std::string many;
+  for (int i = 0; i < 56; ++i) many += i == 0 ? "\"Last\"" : ",\"Last\"";
+  expect_error(R"({"type":"multi_subscribe","id":"1","data":{"contract_id":1,"tick_types":[)" +
+                   many + "]}}",
+               "data.tick_types", "data.tick_types: must have at most 4 items, got 56");
+}
+
 TEST(WsMessageValidator, ExtraProperties) {
   expect_error(R"({"type":"ping","id":"1","extra":true})", "extra",
                "extra: property is not allowed (allowed: type, id, timestamp)");
