@@ -430,8 +430,9 @@ class HostileHttp(AdversityCase):
             self.assertFalse(open_, f"{len(open_)} trickling clients still open after 45 s")
             self.assertGreaterEqual(min(ended.values()), 25, "not cut before the timeout")
             case["log"] = self.logged(r"request incomplete", mark)
-            case["held"] = (f"all closed {min(ended.values()):.0f}-{max(ended.values()):.0f} s "
-                            f"after they started (30 s request timeout)")
+            case["held"] = (f"all {n} closed {min(ended.values()):.1f} to "
+                            f"{max(ended.values()):.1f} s after they started (30 s request "
+                            "timeout)")
 
     def test_ten_thousand_connections_without_a_request(self):
         soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
