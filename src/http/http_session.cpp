@@ -65,6 +65,11 @@ private:
   }
 
   void on_read(boost::system::error_code ec) {
+    if (ec == beast::error::timeout && parser_->got_some()) {
+      // A request that trickles in (slowloris) gets no more than the timeout.
+      spdlog::info("{}: request incomplete after {} s, closing", remote_, kReadTimeout.count());
+      return close();
+    }
     if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
         ec == asio::error::connection_reset || ec == asio::error::operation_aborted)
       return close();
@@ -75,7 +80,12 @@ private:
       path_ = "-";
       query_.clear();
       origin_.reset();
-      const bool too_big = ec == bhttp::error::body_limit || ec == bhttp::error::header_limit;
+      if (ec == bhttp::error::header_limit)
+        return respond(
+            error_response(431, "INVALID_REQUEST", "Request headers too large",
+                           "At most " + std::to_string(kHeaderLimit / 1024) + " KiB of headers"),
+            false);
+      const bool too_big = ec == bhttp::error::body_limit;
       respond(error_response(too_big ? 413 : 400, "INVALID_REQUEST",
                              too_big ? "Request too large" : "Malformed HTTP request",
                              ec.message()),

@@ -236,6 +236,9 @@ void WsSession::queue_tick(const std::shared_ptr<WsSubscription>& sub, WsTick ti
 
 void WsSession::slow_consumer(const std::string& request_id) {
   if (closing_ || terminated_) return;
+  spdlog::warn("websocket {} {}: slow consumer (behind for {} s), closing 1008", upgrade_.remote,
+               upgrade_.path,
+               std::chrono::duration_cast<std::chrono::seconds>(kSlowConsumerAfter).count());
   // It cannot read what is queued anyway: keep only the control messages,
   // so it may still learn why it is closed.
   std::deque<Outgoing> kept;

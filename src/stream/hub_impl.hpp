@@ -104,7 +104,10 @@ struct Hub::Impl : std::enable_shared_from_this<Hub::Impl> {
   Link link_ = Link::idle;
   std::shared_ptr<tws::Client> client_;
   std::uint64_t client_generation_ = 0;
+  /// Connect attempts that failed, and connections that ended before they
+  /// proved stable, since the last stable connection: the backoff's exponent.
   int failed_attempts_ = 0;
+  Clock::time_point connected_at_;
   bool ever_connected_ = false;
   std::uint64_t reconnects_ = 0;
   std::string connected_since_;

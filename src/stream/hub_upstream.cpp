@@ -20,6 +20,9 @@ namespace {
 using std::chrono::duration_cast;
 using std::chrono::milliseconds;
 
+/// A TWS connection that lasted less than this ended as a failed attempt.
+constexpr milliseconds kStableConnection{5000};
+
 std::int64_t unix_now() {
   return duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
@@ -74,7 +77,7 @@ void Hub::Impl::on_connected(std::uint64_t generation) {
   if (ever_connected_) ++reconnects_;
   const bool reconnect = ever_connected_;
   ever_connected_ = true;
-  failed_attempts_ = 0;
+  connected_at_ = Clock::now();
   last_error_.clear();
   farms_down_.clear();
   connectivity_lost_ = false;
@@ -140,7 +143,21 @@ void Hub::Impl::on_disconnected(std::uint64_t generation, std::error_code ec,
   client_.reset();
   last_error_ = detail.empty() ? ec.message() : detail;
   if (shutting_down_) return;
-  spdlog::warn("TWS connection lost: {}; reconnecting", last_error_);
+  // A connection that ends soon after its handshake (a peer that breaks the
+  // framing or closes at once) counts as a failed attempt: reconnecting
+  // quickly every time would spin against it.
+  const auto lived = duration_cast<milliseconds>(Clock::now() - connected_at_);
+  milliseconds delay{200};
+  if (lived < kStableConnection) {
+    ++failed_attempts_;
+    delay = next_backoff(false);
+    spdlog::warn("TWS connection lost {} ms after it was made: {}; next attempt in {} ms "
+                 "(attempt {} without a stable connection)",
+                 lived.count(), last_error_, delay.count(), failed_attempts_);
+  } else {
+    failed_attempts_ = 0;
+    spdlog::warn("TWS connection lost: {}; reconnecting", last_error_);
+  }
   // Contract lookups in flight died with the connection.
   auto lookups = std::move(details_waiting_);
   details_waiting_.clear();
@@ -170,8 +187,7 @@ void Hub::Impl::on_disconnected(std::uint64_t generation, std::error_code ec,
                       "Stay connected: the server reconnects and re-requests the stream."});
   }
   for (const auto& key : gone) drop_subscription(key);
-  failed_attempts_ = 0;
-  schedule_reconnect(milliseconds(200));
+  schedule_reconnect(delay);
 }
 
 void Hub::Impl::on_notice(const tws::ErrorMessage& m, const tws::ErrorClass& /*cls*/) {

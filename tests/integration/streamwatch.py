@@ -17,6 +17,8 @@ test_server_faults, test_server_resume), on top of serverproc and simproc.
     AAPL, MNQ, ES, EURUSD, UNKNOWN (no such contract), START, TYPES,
         DATA_TYPE (tick type -> its data.type), ISO (an ISO-8601 timestamp)
     flatten(obj) -> {"a.b.0": scalar}, window_offset(got, expected) -> k or None
+    rss_kib(pid), fd_count(pid): a process's resident memory (KiB) and open
+        file descriptors, from /proc
     start_server(sim, args=()) -> Server(sim, args=args); stops sim when the
         server does not start (for setUpClass)
     ApiAssertions: unittest.TestCase mixin, checks of api.md shapes shared by
@@ -259,6 +261,11 @@ def rss_kib(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     return 0
+
+
+def fd_count(pid):
+    """Open file descriptors of a process (sockets included)."""
+    return len(os.listdir(f"/proc/{pid}/fd"))
 
 
 class ApiAssertions:

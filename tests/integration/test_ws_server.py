@@ -85,11 +85,16 @@ WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 OP_TEXT, OP_CLOSE, OP_PING, OP_PONG = 0x1, 0x8, 0x9, 0xA
 
 
-def raw_upgrade(host, port, path, timeout=10, extensions=None):
-    """Connects and performs the upgrade (offering `extensions`, by default
-    none); returns the socket and the bytes received after the 101 response."""
+def raw_upgrade(host, port, path, timeout=10, extensions=None, rcvbuf=None):
+    """Connects (with a receive buffer of `rcvbuf` bytes when given) and
+    performs the upgrade (offering `extensions`, by default none); returns
+    the socket and the bytes received after the 101 response."""
     key = base64.b64encode(os.urandom(16)).decode()
-    sock = socket.create_connection((host, port), timeout=timeout)
+    sock = socket.socket()
+    if rcvbuf:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    sock.settimeout(timeout)
+    sock.connect((host, port))
     offer = f"Sec-WebSocket-Extensions: {extensions}\r\n" if extensions else ""
     sock.sendall((f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
                   f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n{offer}"
