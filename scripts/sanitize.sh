@@ -75,6 +75,9 @@ run_suite() {
   fi
   if [ "$rc" -ne 0 ] || [ "$count" -gt 0 ] || { [ "$run" -eq 0 ] && [ -z "${IBS_CTEST_ARGS:-}" ]; }; then
     echo "sanitize: $preset $label FAILED (log $log)" >&2
+    # What failed and why, in the run's own output (CI keeps only that).
+    grep -E '\*\*\*(Failed|Timeout|Exception)|^(FAIL|ERROR): |Error: |^AssertionError' "$log" |
+      head -n 40 | cut -c1-300 >&2 || true
     status=1
   fi
   printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$preset" "$run" "$((run - failed))" "$count" \
