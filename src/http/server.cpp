@@ -3,6 +3,7 @@
 #include "http/listener.hpp"
 #include "http/server_state.hpp"
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -78,12 +79,19 @@ Server::Server(ServerConfig config) : config_(std::move(config)) {}
 
 int Server::run(const std::function<void(std::uint16_t)>& listening) {
   const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  // The upstream side (the TWS connection and the Hub) has a thread of its
+  // own: a tick read from TWS goes to the clients' queues at once instead of
+  // waiting in line behind the clients' writes (under load, thousands).
+  // Declared first, so it outlives the clients' context: a session that
+  // ends during teardown still posts its goodbye to a live Hub strand.
+  asio::io_context upstream_ioc(1);
+  auto upstream_work = asio::make_work_guard(upstream_ioc);
   asio::io_context ioc(static_cast<int>(threads));
   // Before anything is announced: a signal right after the listening line
   // must already mean a graceful shutdown.
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
 
-  auto hub = stream::Hub::create(ioc.get_executor(), hub_config(config_));
+  auto hub = stream::Hub::create(upstream_ioc.get_executor(), hub_config(config_));
   auto state = std::make_shared<ServerState>(config_, hub);
   auto listener = std::make_shared<Listener>(ioc, state);
   try {
@@ -112,6 +120,7 @@ int Server::run(const std::function<void(std::uint16_t)>& listening) {
     if (state->draining.exchange(true)) {
       spdlog::warn("signal {} again: stopping now", sig);
       ioc.stop();
+      upstream_ioc.stop();
       return;
     }
     signals.async_wait(on_signal); // a second signal forces the exit
@@ -133,10 +142,19 @@ int Server::run(const std::function<void(std::uint16_t)>& listening) {
   };
   signals.async_wait(on_signal);
 
+  std::thread upstream_thread([&] { upstream_ioc.run(); });
   std::vector<std::thread> pool;
   for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&] { ioc.run(); });
   ioc.run();
   for (auto& t : pool) t.join();
+  upstream_work.reset();
+  upstream_ioc.stop();
+  upstream_thread.join();
+  // What the Hub still had queued runs now (it has shut down: it only
+  // answers), so no handler left upstream holds a client session, whose
+  // socket belongs to `ioc`, destroyed first.
+  upstream_ioc.restart();
+  upstream_ioc.poll();
   return 0;
 }
 

@@ -103,7 +103,7 @@ void SseSession::drain_inbox() {
     if (in.kind == Inbound::Kind::end) in_hub_ = false; // the Hub has forgotten us already
     if (terminated_) continue;
     switch (in.kind) {
-    case Inbound::Kind::tick: client_.on_tick(in.tick); break;
+    case Inbound::Kind::tick: client_.on_tick(std::move(in.tick)); break;
     case Inbound::Kind::notice: client_.on_notice(*in.notice); break;
     case Inbound::Kind::end:
       if (end_reason_.empty())

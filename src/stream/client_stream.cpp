@@ -28,7 +28,13 @@ std::string code_member(std::string_view code, std::string_view details = {}) {
 
 FrameFormat sse_frame_format() {
   return FrameFormat{
-      [](const TickEvent& t) { return t.sse; },
+      // The frame is the tick's own bytes and shares the tick's count:
+      // one reference per delivery, not two (they are contended: every
+      // client thread touches them).
+      [](TickEventPtr t) {
+        const std::string* bytes = t->sse.get();
+        return Frame(std::move(t), bytes);
+      },
       [](std::string json) {
         return std::make_shared<const std::string>(sse_frame(std::nullopt, json));
       },
@@ -61,29 +67,29 @@ void ClientStream::start(const OpenResult& opened) {
   }
   for (const auto& t : opened.replay) {
     if (finished_) break;
-    push_tick(*t, true);
+    push_tick(t, true);
   }
   auto early = std::move(early_);
   early_.clear();
-  for (const auto& t : early) on_tick(t);
+  for (auto& t : early) on_tick(std::move(t));
 }
 
-void ClientStream::on_tick(const TickEventPtr& tick) {
+void ClientStream::on_tick(TickEventPtr tick) {
   if (finished_ || !tick) return;
   if (!started_) {
-    early_.push_back(tick);
+    early_.push_back(std::move(tick));
     return;
   }
-  push_tick(*tick, false);
+  push_tick(std::move(tick), false);
 }
 
-void ClientStream::push_tick(const TickEvent& tick, bool replayed) {
+void ClientStream::push_tick(TickEventPtr tick, bool replayed) {
   if (replayed) {
     // The client has not had a chance to read yet: a replay larger than the
     // queue must not count as falling behind, so it is never dropped.
-    queue_.push_control(format_.tick(tick));
+    queue_.push_control(format_.tick(std::move(tick)));
   } else {
-    switch (queue_.push(format_.tick(tick))) {
+    switch (queue_.push(format_.tick(std::move(tick)))) {
     case FrameQueue::Push::queued: ++ticks_queued_; break;
     case FrameQueue::Push::dropped_oldest:
       if (counters_) ++counters_->dropped;

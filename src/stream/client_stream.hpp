@@ -27,9 +27,10 @@
 namespace stream {
 
 /// How a transport frames events: ticks come pre-serialized by the Hub,
-/// other events are one-line JSON objects.
+/// other events are one-line JSON objects. `tick` may keep the pointer (the
+/// frame can share the tick's lifetime instead of a count of its own).
 struct FrameFormat {
-  std::function<Frame(const TickEvent&)> tick;
+  std::function<Frame(TickEventPtr)> tick;
   std::function<Frame(std::string json)> event;
 };
 
@@ -63,7 +64,7 @@ public:
   void start(const OpenResult& opened);
 
   /// A live tick from the Hub.
-  void on_tick(const TickEventPtr& tick);
+  void on_tick(TickEventPtr tick);
   /// A notice from the Hub: `info` (message + code) or `error` event.
   void on_notice(const Notice& notice);
   /// The Hub ended the stream: `complete` (stopped, shutdown) or, for
@@ -92,7 +93,7 @@ public:
   std::uint64_t dropped() const { return queue_.dropped(); }
 
 private:
-  void push_tick(const TickEvent& tick, bool replayed);
+  void push_tick(TickEventPtr tick, bool replayed);
   void push_event(std::string json);
   void finish_with(std::string json);
   bool limit_reached() const;
