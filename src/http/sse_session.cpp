@@ -188,30 +188,26 @@ void SseSession::do_write() {
   for (;;) {
     if (write_pending_ || terminated_ || shutting_) return;
     if (!client_.has_frames()) {
+      // Caught up: a burst's buffer is not kept for an idle client.
+      if (out_.capacity() > 64 * 1024) std::string().swap(out_);
       if (client_.finished() || refused_) finish_socket();
       return;
     }
-    writing_.clear();
-    client_.take(writing_);
-    buffers_.clear();
-    buffers_.reserve(writing_.size());
-    for (const auto& f : writing_) buffers_.emplace_back(f->data(), f->size());
+    client_.take(taken_);
+    out_.clear();
+    for (const auto& f : taken_) out_ += *f;
+    taken_.clear();
     last_write_ = std::chrono::steady_clock::now();
     boost::system::error_code ec;
     if (!socket.non_blocking()) socket.non_blocking(true, ec);
-    std::size_t taken = ec ? 0 : socket.write_some(buffers_, ec);
+    const std::size_t taken = ec ? 0 : socket.write_some(asio::buffer(out_), ec);
     if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
       terminate("write failed");
       return;
     }
-    if (!ec && taken == asio::buffer_size(buffers_)) continue; // all written
-    // Drop what was written from the front of the buffer list.
-    auto first = buffers_.begin();
-    while (first != buffers_.end() && taken >= first->size()) taken -= (first++)->size();
-    buffers_.erase(buffers_.begin(), first);
-    if (!buffers_.empty()) buffers_.front() += taken;
+    if (!ec && taken == out_.size()) continue; // all written
     write_pending_ = true;
-    asio::async_write(socket, buffers_,
+    asio::async_write(socket, asio::buffer(out_.data() + taken, out_.size() - taken),
                       [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
                         self->on_write(ec, n);
                       });
@@ -221,7 +217,6 @@ void SseSession::do_write() {
 
 void SseSession::on_write(boost::system::error_code ec, std::size_t) {
   write_pending_ = false;
-  writing_.clear();
   if (ec) {
     terminate("write failed");
     return;

@@ -91,9 +91,12 @@ private:
   // The Hub's deliveries meet the session here: one post per batch rather
   // than per tick (under load a batch is many ticks, written together).
   stream::DeliveryInbox<Inbound> inbox_;
-  std::vector<Inbound> draining_;      // strand only; swapped with inbox_
-  std::vector<stream::Frame> writing_; // owned until their write completes
-  std::vector<boost::asio::const_buffer> buffers_;
+  std::vector<Inbound> draining_;    // strand only; swapped with inbox_
+  std::vector<stream::Frame> taken_; // strand only; scratch for ClientStream::take
+  // The bytes of one write, copied together: the socket takes a batch in
+  // one piece (a gather write stops at 64 buffers, a burst is hundreds of
+  // ticks). Untouched while an asynchronous write is in flight.
+  std::string out_;
   std::array<char, 1024> read_buffer_{};
   std::chrono::steady_clock::time_point last_write_;
   std::uint64_t stream_id_ = 0;

@@ -262,7 +262,7 @@ void WsSession::slow_consumer(const std::string& request_id) {
 }
 
 void WsSession::do_write() {
-  if (write_pending_ || terminated_ || close_sent_) return;
+  if (writes_held_ > 0 || write_pending_ || terminated_ || close_sent_) return;
   if (raw_frames_) write_raw_frames();
   if (queue_.empty()) {
     behind_since_.reset(); // caught up

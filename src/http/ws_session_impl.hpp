@@ -81,6 +81,11 @@ public:
                      const stream::Notice& notice) override;
   void on_sub_end(const std::shared_ptr<WsSubscription>& sub, stream::EndReason reason,
                   const std::optional<stream::Notice>& why) override;
+  /// A burst of ticks from one drain goes to the socket in one write.
+  void hold_writes() override { ++writes_held_; }
+  void release_writes() override {
+    if (--writes_held_ == 0) do_write();
+  }
 
 private:
   /// One queued message: a tick is the subscription's prefix (`head`) +
@@ -175,6 +180,7 @@ private:
   bool raw_frames_ = true; // the session frames messages itself
   bool deflate_ = false;   // permessage-deflate negotiated: ticks go compressed
   bool write_pending_ = false;
+  int writes_held_ = 0;     // hold_writes() without release_writes() yet
   bool closing_ = false;    // close frame queued or sent: no new work
   bool close_sent_ = false; // async_close started
   bool terminated_ = false;

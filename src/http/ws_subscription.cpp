@@ -37,6 +37,7 @@ void WsSubscription::drain_inbox() {
   inbox_.take(draining_);
   auto sink = sink_.lock();
   auto self = shared_from_this();
+  if (sink) sink->hold_writes();
   for (auto& in : draining_) {
     if (in.kind == Inbound::Kind::end) in_hub_ = false; // the Hub has forgotten it already
     if (!sink) continue;
@@ -46,6 +47,7 @@ void WsSubscription::drain_inbox() {
     case Inbound::Kind::end: sink->on_sub_end(self, in.reason, in.notice); break;
     }
   }
+  if (sink) sink->release_writes();
   draining_.clear();
 }
 

@@ -44,6 +44,10 @@ public:
                              const stream::Notice& notice) = 0;
   virtual void on_sub_end(const std::shared_ptr<WsSubscription>& sub, stream::EndReason reason,
                           const std::optional<stream::Notice>& why) = 0;
+  /// Around one drain of the subscription's inbox: what it queues between
+  /// the two calls may be written to the socket together, once.
+  virtual void hold_writes() {}
+  virtual void release_writes() {}
 };
 
 class WsSubscription : public stream::Subscriber,

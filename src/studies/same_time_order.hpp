@@ -9,8 +9,11 @@
 // trades go first. The rule also makes SSE, WebSocket and a replay apply the
 // same ticks in the same order whatever the arrival race.
 //
-// Ticks are held until one with another timestamp arrives, or flush()
-// (live: shortly after the last arrival; replay: at the end of the file).
+// Ticks are applied in server timestamp order (then trades first, then
+// arrival): the two connections may deliver a quote stamped a millisecond
+// later before the trade stamped earlier. A tick is held until one with a
+// later timestamp arrives, or flush() (live: shortly after the last arrival;
+// replay: at the end of the file).
 //
 // A value type; not thread-safe.
 #pragma once
@@ -36,7 +39,7 @@ public:
   bool empty() const { return held_.empty(); }
 
 private:
-  std::vector<Item> held_; // all with the same event.timestamp
+  std::vector<Item> held_; // in arrival order
 };
 
 } // namespace studies

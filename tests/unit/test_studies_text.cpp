@@ -155,20 +155,21 @@ TEST(StudiesOutput, HumanRowAndSummary) {
   EXPECT_EQ(decimals_for(1.5, 2), 2);
 }
 
+static StreamEvent stamped_event(const char* ts, bool trade) {
+  StreamEvent e;
+  e.timestamp = ts;
+  if (trade) e.tick = Trade{};
+  else e.tick = Quote{};
+  return e;
+}
+
 TEST(StudiesSameTimeOrder, TradesFirstWithinOneServerTimestamp) {
-  auto ev = [](const char* ts, bool trade) {
-    StreamEvent e;
-    e.timestamp = ts;
-    if (trade) e.tick = Trade{};
-    else e.tick = Quote{};
-    return e;
-  };
   SameTimeOrder o;
-  EXPECT_TRUE(o.push(ev("t1", false), "q1").empty());
-  EXPECT_TRUE(o.push(ev("t1", true), "T1").empty());
-  EXPECT_TRUE(o.push(ev("t1", false), "q2").empty());
-  EXPECT_TRUE(o.push(ev("t1", true), "T2").empty());
-  auto out = o.push(ev("t2", false), "q3");
+  EXPECT_TRUE(o.push(stamped_event("t1", false), "q1").empty());
+  EXPECT_TRUE(o.push(stamped_event("t1", true), "T1").empty());
+  EXPECT_TRUE(o.push(stamped_event("t1", false), "q2").empty());
+  EXPECT_TRUE(o.push(stamped_event("t1", true), "T2").empty());
+  auto out = o.push(stamped_event("t2", false), "q3");
   ASSERT_EQ(out.size(), 4u);
   EXPECT_EQ(out[0].line, "T1");
   EXPECT_EQ(out[1].line, "T2");
@@ -178,4 +179,19 @@ TEST(StudiesSameTimeOrder, TradesFirstWithinOneServerTimestamp) {
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].line, "q3");
   EXPECT_TRUE(o.empty());
+}
+
+TEST(StudiesSameTimeOrder, AnEarlierStampedTradeArrivingLateStillGoesFirst) {
+  // The quote connection was quicker: its tick stamped 001 before the
+  // trade stamped 000 on the other connection.
+  SameTimeOrder o;
+  EXPECT_TRUE(o.push(stamped_event("2024-01-15T14:30:00.001Z", false), "q1").empty());
+  EXPECT_TRUE(o.push(stamped_event("2024-01-15T14:30:00.000Z", true), "T1").empty());
+  auto out = o.push(stamped_event("2024-01-15T14:30:00.100Z", false), "q2");
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].line, "T1");
+  EXPECT_EQ(out[1].line, "q1");
+  out = o.flush();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].line, "q2");
 }
