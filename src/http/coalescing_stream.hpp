@@ -132,7 +132,9 @@ public:
   template <class ConstBufferSequence, class WriteToken>
   auto async_write_some(const ConstBufferSequence& buffers, WriteToken&& token) {
     return boost::asio::async_initiate<WriteToken, void(boost::system::error_code, std::size_t)>(
-        [this](auto handler, const ConstBufferSequence& b) { start_write(std::move(handler), b); },
+        [this](auto handler, const ConstBufferSequence& b) {
+          this->start_write(std::move(handler), b);
+        },
         token, buffers);
   }
 

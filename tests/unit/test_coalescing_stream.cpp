@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <thread>
@@ -196,27 +197,16 @@ TEST(CoalescingStream, BeastWebSocketPeerReadsOwnAndBeastFramesThenTheClose) {
 }
 
 TEST(WsTextFrameHeader, ShortestLengthForm) {
-  auto h = http::ws_text_frame_header(0);
-  ASSERT_EQ(h.size, 2u);
-  EXPECT_EQ(h.bytes[0], 0x81);
-  EXPECT_EQ(h.bytes[1], 0);
-  h = http::ws_text_frame_header(125);
-  ASSERT_EQ(h.size, 2u);
-  EXPECT_EQ(h.bytes[1], 125);
-  h = http::ws_text_frame_header(126);
-  ASSERT_EQ(h.size, 4u);
-  EXPECT_EQ(h.bytes[1], 126);
-  EXPECT_EQ(h.bytes[2], 0);
-  EXPECT_EQ(h.bytes[3], 126);
-  h = http::ws_text_frame_header(65535);
-  ASSERT_EQ(h.size, 4u);
-  EXPECT_EQ(h.bytes[2], 0xFF);
-  EXPECT_EQ(h.bytes[3], 0xFF);
-  h = http::ws_text_frame_header(65536);
-  ASSERT_EQ(h.size, 10u);
-  EXPECT_EQ(h.bytes[1], 127);
-  const std::array<unsigned char, 8> len = {0, 0, 0, 0, 0, 1, 0, 0};
-  for (int i = 0; i < 8; ++i) EXPECT_EQ(h.bytes[2 + i], len[i]) << i;
+  auto bytes = [](std::uint64_t payload, bool compressed = false) {
+    const auto h = http::ws_text_frame_header(payload, compressed);
+    return std::vector<int>(h.bytes.begin(), h.bytes.begin() + static_cast<long>(h.size));
+  };
+  EXPECT_EQ(bytes(0), (std::vector<int>{0x81, 0}));
+  EXPECT_EQ(bytes(125), (std::vector<int>{0x81, 125}));
+  EXPECT_EQ(bytes(126), (std::vector<int>{0x81, 126, 0, 126}));
+  EXPECT_EQ(bytes(65535), (std::vector<int>{0x81, 126, 0xFF, 0xFF}));
+  EXPECT_EQ(bytes(65536), (std::vector<int>{0x81, 127, 0, 0, 0, 0, 0, 1, 0, 0}));
+  EXPECT_EQ(bytes(5, true), (std::vector<int>{0xC1, 5})) << "RSV1: compressed";
 }
 
 } // namespace
