@@ -5,6 +5,10 @@
 //   fanout / breadth: TwsFeed -> ib-stream-server (child) -> N clients
 //   ceiling:          RawFanout -> N SSE clients (no server)
 //   idle:             N clients held open on a silent stream
+//
+// --count-allocs LD_PRELOADs libibs_alloc_count.so (alloc_count.cpp) into the
+// server and reports the server's heap allocations in each step's window.
+#include "alloc_count.hpp"
 #include "load_generator.hpp"
 #include "proc_stats.hpp"
 #include "raw_fanout.hpp"
@@ -23,6 +27,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -48,6 +53,7 @@ struct Options {
   bool stop_on_fail = true;
   std::string server;
   std::string server_log;
+  bool count_allocs = false;
 };
 
 [[noreturn]] void usage(const std::string& why) {
@@ -57,7 +63,7 @@ struct Options {
       "usage: ib-stream-bench [--scenario fanout|breadth|idle|ceiling] [--transport sse|ws]\n"
       "  [--clients N] [--upstreams U] [--rates R1,R2,...] [--duration S] [--warmup S]\n"
       "  [--buffer-size B] [--max-p99-ms MS] [--stop-p99-ms MS] [--all-rates] [--server PATH]\n"
-      "  [--server-log FILE]\n",
+      "  [--server-log FILE] [--count-allocs]\n",
       why.c_str());
   std::exit(2);
 }
@@ -95,6 +101,7 @@ Options parse(int argc, char** argv) {
     else if (a == "--all-rates") o.stop_on_fail = false;
     else if (a == "--server") o.server = value();
     else if (a == "--server-log") o.server_log = value();
+    else if (a == "--count-allocs") o.count_allocs = true;
     else usage("unknown option " + a);
   }
   if (o.scenario != "fanout" && o.scenario != "breadth" && o.scenario != "idle" &&
@@ -103,6 +110,8 @@ Options parse(int argc, char** argv) {
   if (o.clients < 1 || o.upstreams < 1 || o.duration <= 0) usage("bad numbers");
   if (o.scenario == "ceiling" && (o.upstreams != 1 || o.transport != Transport::sse))
     usage("the ceiling is one stream of SSE bytes");
+  if (o.scenario == "ceiling" && o.count_allocs)
+    usage("--count-allocs counts the server's allocations; the ceiling runs no server");
   return o;
 }
 
@@ -113,6 +122,16 @@ std::string default_server(const char* argv0) {
   for (const auto& p : {self / "ib-stream-server", self.parent_path() / "ib-stream-server"})
     if (fs::exists(p)) return p.string();
   return std::string(argv0) + "-server-not-found";
+}
+
+/// The allocation counter built beside this executable (build/bench/).
+std::string alloc_count_library() {
+  namespace fs = std::filesystem;
+  const fs::path p = fs::canonical("/proc/self/exe").parent_path() / "libibs_alloc_count.so";
+  if (!fs::exists(p))
+    throw std::runtime_error("--count-allocs: " + p.string() +
+                             " not found (build the ibs_alloc_count target)");
+  return p.string();
 }
 
 void raise_fd_limit() {
@@ -164,6 +183,7 @@ int run(const Options& o, const char* argv0) {
   std::unique_ptr<TwsFeed> feed;
   std::unique_ptr<ServerProcess> server;
   std::unique_ptr<RawFanout> raw;
+  std::unique_ptr<AllocCountFile> allocs;
   std::uint16_t port = 0;
   Source source;
   if (o.scenario == "ceiling") {
@@ -173,6 +193,11 @@ int run(const Options& o, const char* argv0) {
   } else {
     feed = std::make_unique<TwsFeed>();
     const std::string binary = o.server.empty() ? default_server(argv0) : o.server;
+    std::vector<std::string> env;
+    if (o.count_allocs) {
+      allocs = std::make_unique<AllocCountFile>();
+      env = {"LD_PRELOAD=" + alloc_count_library(), "IBS_ALLOC_COUNT_FILE=" + allocs->path()};
+    }
     server = std::make_unique<ServerProcess>(
         binary,
         std::vector<std::string>{"--ports", std::to_string(feed->port()), "--client-id", "7",
@@ -181,8 +206,14 @@ int run(const Options& o, const char* argv0) {
                                  std::to_string(std::max(50, o.upstreams + 10)), "--buffer-size",
                                  std::to_string(o.buffer_size), "--ws-max-connections-per-ip",
                                  "100000", "--drain-seconds", "0"},
-        o.server_log);
+        o.server_log, env);
     port = server->port();
+    // A server that got this far has allocated: nothing counted means the
+    // preload did not take (a static or sanitizer allocator, a setuid binary).
+    if (allocs && (!allocs->live() || allocs->pid() != server->pid() ||
+                   allocs->allocations() == 0))
+      throw std::runtime_error("--count-allocs: LD_PRELOAD of libibs_alloc_count.so did not take "
+                               "in " + binary + " (no allocations counted)");
     source = {[&](double r) { feed->set_rate(r); }, [&] { return feed->last_seqs(); }};
   }
   const pid_t server_pid = server ? server->pid() : ::getpid();
@@ -195,12 +226,18 @@ int run(const Options& o, const char* argv0) {
                      con});
   }
   const long rss_before = process_status_kib(server_pid, "VmRSS");
+  const std::uint64_t allocs_before_clients = allocs ? allocs->allocations() : 0;
   const std::uint64_t t_connect = now_ns();
   LoadGenerator clients(port, o.transport, std::move(specs));
   wait_for([&] { return clients.streaming() + clients.failed() >= o.clients; }, 120s);
   const double accept_s =
       clients.streaming() > 0 ? static_cast<double>(clients.last_open_ns() - t_connect) / 1e9 : 0.0;
   if (feed) wait_for([&] { return feed->subscriptions() >= o.upstreams; }, 20s);
+  // Accepting clients allocates: a counter that stood still was counting a
+  // process that exec'd away (a wrapper script), not the server.
+  if (allocs && clients.streaming() > 0 && allocs->allocations() == allocs_before_clients)
+    throw std::runtime_error("--count-allocs: no allocations counted while clients connected; "
+                             "the LD_PRELOAD did not reach the server process");
 
   const char* transport = transport_name(o.transport);
   if (o.scenario == "idle") {
@@ -235,6 +272,7 @@ int run(const Options& o, const char* argv0) {
     const double server_cpu0 = process_cpu_seconds(server_pid);
     const double self_cpu0 = own_cpu_seconds();
     const double lg_cpu0 = clients.cpu_seconds();
+    const std::uint64_t allocs0 = allocs ? allocs->allocations() : 0;
     const std::uint64_t t0 = now_ns();
     source.set_rate(rate);
     std::this_thread::sleep_for(std::chrono::duration<double>(o.duration));
@@ -243,6 +281,7 @@ int run(const Options& o, const char* argv0) {
     const double server_cpu = (process_cpu_seconds(server_pid) - server_cpu0) / seconds;
     const double self_cpu = (own_cpu_seconds() - self_cpu0) / seconds;
     const double lg_cpu = (clients.cpu_seconds() - lg_cpu0) / seconds;
+    const std::uint64_t window_allocs = allocs ? allocs->allocations() - allocs0 : 0;
     std::this_thread::sleep_for(30ms);
     const auto end = source.last_seqs();
     wait_for(
@@ -265,13 +304,23 @@ int run(const Options& o, const char* argv0) {
     const bool sustained = drops == 0 && w.gaps == 0 && clients.failed() == 0 && feed_kept_up &&
                            w.delivered > 0 && p99_ms <= o.stop_p99_ms;
     const bool clean = sustained && p99_ms <= o.max_p99_ms;
+    char alloc_fields[96] = "\"allocs\":null,\"allocs_per_delivered\":null";
+    if (allocs && w.delivered > 0)
+      std::snprintf(alloc_fields, sizeof alloc_fields,
+                    "\"allocs\":%llu,\"allocs_per_delivered\":%.6g",
+                    static_cast<unsigned long long>(window_allocs),
+                    static_cast<double>(window_allocs) / static_cast<double>(w.delivered));
+    else if (allocs)
+      std::snprintf(alloc_fields, sizeof alloc_fields,
+                    "\"allocs\":%llu,\"allocs_per_delivered\":null",
+                    static_cast<unsigned long long>(window_allocs));
     std::printf(
         "{\"scenario\":\"%s\",\"transport\":\"%s\",\"clients\":%d,\"upstreams\":%d,"
         "\"rate\":%.0f,\"seconds\":%.3f,\"sent\":%llu,\"feed_rate\":%.0f,\"delivered\":%llu,"
         "\"delivered_per_s\":%.0f,\"expected\":%llu,\"drops\":%llu,\"gaps\":%llu,"
         "\"failed_clients\":%d,\"p50_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,"
         "\"max_us\":%.1f,\"server_cpu\":%.3f,\"harness_cpu\":%.3f,\"loadgen_cpu\":%.3f,"
-        "\"server_hwm_kib\":%ld,\"mib_per_s\":%.1f,\"sustained\":%s,\"clean\":%s}\n",
+        "\"server_hwm_kib\":%ld,\"mib_per_s\":%.1f,%s,\"sustained\":%s,\"clean\":%s}\n",
         o.scenario.c_str(), transport, o.clients, o.upstreams, rate, seconds,
         static_cast<unsigned long long>(sent), static_cast<double>(sent) / seconds,
         static_cast<unsigned long long>(w.delivered), static_cast<double>(w.delivered) / seconds,
@@ -282,7 +331,8 @@ int run(const Options& o, const char* argv0) {
         static_cast<double>(w.latency.quantile(0.999)) / 1e3,
         static_cast<double>(w.latency.max()) / 1e3, server ? server_cpu : 0.0, self_cpu, lg_cpu,
         server ? process_status_kib(server_pid, "VmHWM") : 0L,
-        static_cast<double>(w.bytes) / seconds / (1024.0 * 1024.0), sustained ? "true" : "false",
+        static_cast<double>(w.bytes) / seconds / (1024.0 * 1024.0), alloc_fields,
+        sustained ? "true" : "false",
         clean ? "true" : "false");
     std::fflush(stdout);
     if (!sustained && o.stop_on_fail) break;

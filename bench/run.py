@@ -6,6 +6,11 @@
     bench/run.py --smoke --out F    a seconds-long run (the test suite's bench.smoke)
     bench/run.py --check F          only check that F is a well-formed results file
 
+    --server PATH     measure another ib-stream-server binary with the same harness
+    --only KEYS       run only some scenarios (comma separated: fanout-sse, fanout-ws,
+                      breadth, idle, decode, ceiling, allocs); the file then holds
+                      only their sections and the targets they feed
+
 Every number in the output comes from ib-stream-bench / ib-stream-decode-bench
 runs made here; nothing is typed by hand.
 """
@@ -28,13 +33,17 @@ ROOT = os.path.dirname(HERE)
 LADDER_FULL = [10e3, 20e3, 50e3, 100e3, 200e3, 500e3, 1e6, 1.5e6, 2e6, 3e6, 5e6]
 LADDER_QUICK = [20e3, 100e3, 300e3, 1e6, 2e6, 5e6]
 
+# allocs: (clients, delivered ticks/s tried) of the allocation count; the
+# target is read at the largest rate.
 PLANS = {
     "smoke": dict(repeats=1, duration=0.3, warmup=0.1, fanout_n=[10], breadth=(3, 2),
-                  idle_n=20, ladder=[2e3], decode_min_time=0.01),
+                  idle_n=20, ladder=[2e3], decode_min_time=0.01, allocs=(10, [2e3])),
     "quick": dict(repeats=1, duration=1.0, warmup=0.3, fanout_n=[100, 1000, 5000],
-                  breadth=(50, 20), idle_n=10000, ladder=LADDER_QUICK, decode_min_time=0.2),
+                  breadth=(50, 20), idle_n=10000, ladder=LADDER_QUICK, decode_min_time=0.2,
+                  allocs=(1000, [100e3, 1e6])),
     "full": dict(repeats=3, duration=3.0, warmup=0.5, fanout_n=[100, 1000, 5000],
-                 breadth=(50, 20), idle_n=10000, ladder=LADDER_FULL, decode_min_time=1.0),
+                 breadth=(50, 20), idle_n=10000, ladder=LADDER_FULL, decode_min_time=1.0,
+                 allocs=(1000, [100e3, 1e6])),
 }
 
 SCENARIO_TITLES = [
@@ -44,7 +53,13 @@ SCENARIO_TITLES = [
     "Scenario 4: idle capacity",
     "Scenario 5: decode and encode",
     "Scenario 6: the ceiling (raw loopback writes, no server)",
+    "Scenario 7: heap allocations in the fan-out steady state",
 ]
+
+# --only keys, each naming one section (SCENARIO_TITLES, same order).
+SCENARIO_KEYS = ["fanout-sse", "fanout-ws", "breadth", "idle", "decode", "ceiling", "allocs"]
+
+ALLOCS_TARGET = 0.01  # heap allocations per delivered tick
 
 
 def log(msg):
@@ -74,10 +89,13 @@ def rel(path):
 
 
 class Runner:
-    def __init__(self, bin_dir, plan, log_dir):
+    def __init__(self, bin_dir, plan, log_dir, server=None):
         self.bench = os.path.join(bin_dir, "bench", "ib-stream-bench")
         self.decode = os.path.join(bin_dir, "bench", "ib-stream-decode-bench")
-        self.server = os.path.join(bin_dir, "ib-stream-server")
+        # A server given with --server is part of every command shown: the
+        # commands must reproduce the numbers.
+        self.shown_server = ["--server", server] if server else []
+        self.server = server or os.path.join(bin_dir, "ib-stream-server")
         self.plan = plan
         self.log_dir = log_dir
         self.failures = []
@@ -86,7 +104,7 @@ class Runner:
         """One ib-stream-bench process; returns (command, list of JSON results)."""
         cmd = [self.bench, "--server", self.server,
                "--server-log", os.path.join(self.log_dir, "server.log")] + args
-        shown = " ".join(shlex.quote(rel(c)) for c in [self.bench] + args)
+        shown = " ".join(shlex.quote(rel(c)) for c in [self.bench] + self.shown_server + args)
         log("  $ " + shown)
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
         rows = [json.loads(l) for l in p.stdout.splitlines() if l.startswith("{")]
@@ -110,15 +128,35 @@ class Runner:
             repeats.append(rows)
         return shown, repeats
 
+    def allocs(self, transport, counted):
+        """Scenario 7: every rate of the plan's allocs entry in one run (all
+        of them, sustained or not: the count is what is measured)."""
+        clients, delivered = self.plan["allocs"]
+        rates = [max(1, round(d / clients)) for d in delivered]
+        args = ["--scenario", "fanout", "--transport", transport, "--clients", str(clients),
+                "--upstreams", "1", "--rates", ",".join(str(r) for r in rates),
+                "--duration", str(self.plan["duration"]), "--warmup", str(self.plan["warmup"]),
+                "--all-rates"] + (["--count-allocs"] if counted else [])
+        repeats = []
+        shown = ""
+        for _ in range(self.plan["repeats"]):
+            shown, rows = self.harness(args)
+            repeats.append(rows)
+        return shown, repeats
+
 
 def summary(r):
     if r.get("scenario") == "idle":
         return (f"idle {r['transport']} {r['streaming']}/{r['clients']} in {r['accept_s']:.2f}s, "
                 f"{r['rss_per_client_kib']:.1f} KiB/client")
+    allocs = ""
+    if r.get("allocs") is not None:
+        per = r.get("allocs_per_delivered")
+        allocs = f" allocs={r['allocs']} ({'-' if per is None else f'{per:.4g}'}/delivered)"
     return (f"{r['scenario']} {r['transport']} N={r['clients']} rate={r['rate']:.0f} "
             f"delivered={r['delivered_per_s']:.0f}/s p50={r['p50_us']:.0f}us "
             f"p99={r['p99_us']:.0f}us drops={r['drops']} sustained={r['sustained']} "
-            f"clean={r['clean']}")
+            f"clean={r['clean']}{allocs}")
 
 
 def best_clean(rows):
@@ -269,28 +307,81 @@ def median_at(repeats, delivered, key):
     return statistics.median(vals) if vals else None
 
 
-def targets_section(sse, ceiling, idle, decode):
+def rate_label(delivered):
+    """1e6 -> '1 M/s', 2e3 -> '2 k/s'."""
+    if delivered >= 1e6:
+        return f"{delivered / 1e6:g} M/s"
+    if delivered >= 1e3:
+        return f"{delivered / 1e3:g} k/s"
+    return f"{delivered:g}/s"
+
+
+def step_at(steps, delivered):
+    """The step of one run whose requested delivered ticks/s is `delivered`."""
+    near = [r for r in steps if abs(r["rate"] * r["clients"] - delivered) <= 0.05 * delivered]
+    return near[0] if near else None
+
+
+def allocs_section(runs, plan, counted):
+    """runs: [(transport, command, repeats)], repeats: list of step lists."""
+    clients, delivered = plan["allocs"]
+    lines = [f"## {SCENARIO_TITLES[6]}", ""]
+    rows = []
+    for transport, _, repeats in runs:
+        for d in delivered:
+            got = [r for r in (step_at(steps, d) for steps in repeats) if r]
+            sus = sum(1 for r in got if r["sustained"])
+            rows.append([transport, clients, f"{d:.0f}",
+                         spread([r["delivered_per_s"] for r in got]),
+                         spread([r.get("allocs") for r in got]),
+                         spread([r.get("allocs_per_delivered") for r in got], "{:.4f}"),
+                         spread([r["server_cpu"] for r in got], "{:.2f}"),
+                         f"{sus} of {len(got)}" if got else "-"])
+    lines += table(["transport", "clients", "delivered ticks/s (requested)", "delivered/s measured",
+                    "allocations in the window", "allocations per delivered tick",
+                    "server CPU (cores)", "sustained (repeats)"], rows)
+    lines += ["", "Allocations: the server's successful malloc, calloc, growing realloc, "
+              "reallocarray, posix_memalign, aligned_alloc, memalign, valloc and pvalloc calls "
+              "(operator new included: it calls malloc), counted by bench/alloc_count.cpp, which "
+              "`ib-stream-bench --count-allocs` LD_PRELOADs into the server, over the step's "
+              "measurement window (read at its start and end, the moments server CPU is measured "
+              "at). Per delivered tick: allocations / ticks that reached the clients in the "
+              "window (every client counts each tick). One upstream, each rate measured whether "
+              f"sustained or not; the target (< {ALLOCS_TARGET}) is read at the largest rate.", ""]
+    if not counted:
+        lines += [f"Not counted in this run: under a sanitizer (IBS_SANITIZER="
+                  f"{os.environ.get('IBS_SANITIZER')}) the sanitizer's runtime owns malloc, so "
+                  "the preloaded counter would not see the server's allocations.", ""]
+    lines += ["Commands:", ""] + [f"    {cmd}" for _, cmd, _ in runs] + [""]
+    return lines
+
+
+def targets_section(sse, ceiling, idle, decode, allocs, plan):
+    """Rows only for the scenarios that ran (None: not run)."""
     def verdict(ok):
         return "-" if ok is None else ("met" if ok else "not met")
 
     rows = []
-    s1000 = next((rep for (n, u), _, rep in sse if n == 1000), None)
-    best = median_best(s1000) if s1000 else None
-    rows.append(["SSE fan-out, 1,000 clients: >= 1,000,000 delivered/s, p99 < 10 ms, no drops",
-                 f"{best:.0f}/s" if best else "-", verdict(None if best is None else best >= 1e6)])
+    s1000 = next((rep for (n, u), _, rep in sse if n == 1000), None) if sse is not None else None
+    if sse is not None:
+        best = median_best(s1000) if s1000 else None
+        rows.append(["SSE fan-out, 1,000 clients: >= 1,000,000 delivered/s, p99 < 10 ms, no drops",
+                     f"{best:.0f}/s" if best else "-",
+                     verdict(None if best is None else best >= 1e6)])
     if s1000:
         p50 = median_at(s1000, 100e3, "p50_us")
         p99 = median_at(s1000, 100e3, "p99_us")
         ok = None if p50 is None else (p50 < 200 and p99 < 2000)
         rows.append(["at 100,000 delivered/s: p50 < 200 us, p99 < 2 ms",
                      "-" if p50 is None else f"p50 {p50:.0f} us, p99 {p99:.0f} us", verdict(ok)])
-    for (n, u), _, rep in sse:
-        c = ceiling.get(n)
-        mine = median_best(rep, best_sustained)
-        ok = None if not (c and mine) else mine * 2 >= c
-        rows.append([f"within 2x of the ceiling at N = {n} (max sustained ticks/s)",
-                     f"{mine:.0f} vs {c:.0f}/s" if (c and mine) else "-", verdict(ok)])
-    for cmd, results in idle:
+    if sse is not None and ceiling is not None:
+        for (n, u), _, rep in sse:
+            c = ceiling.get(n)
+            mine = median_best(rep, best_sustained)
+            ok = None if not (c and mine) else mine * 2 >= c
+            rows.append([f"within 2x of the ceiling at N = {n} (max sustained ticks/s)",
+                         f"{mine:.0f} vs {c:.0f}/s" if (c and mine) else "-", verdict(ok)])
+    for cmd, results in idle or []:
         got = [r for r in results if r]
         if got:
             r = got[0]
@@ -299,48 +390,79 @@ def targets_section(sse, ceiling, idle, decode):
             rows.append([f"idle {r['transport']}: {r['clients']} clients in < 5 s",
                          f"{r['streaming']} in {r['accept_s']:.2f} s",
                          verdict(r["streaming"] == r["clients"] and r["accept_s"] < 5)])
-    for name, goal in (("BM_DecodeTickByTickBidAsk", 10e6), ("BM_DecodeTickByTickLast", 10e6),
-                       ("BM_EncodeTickJsonBidAsk", 5e6), ("BM_EncodeTickJsonLast", 5e6)):
-        v = decode.get(name)
-        m = statistics.median(v) if v else None
-        rows.append([f"{name} >= {goal / 1e6:.0f} M/s per core",
-                     "-" if m is None else f"{m / 1e6:.2f} M/s", verdict(None if m is None else m >= goal)])
+    if decode is not None:
+        for name, goal in (("BM_DecodeTickByTickBidAsk", 10e6), ("BM_DecodeTickByTickLast", 10e6),
+                           ("BM_EncodeTickJsonBidAsk", 5e6), ("BM_EncodeTickJsonLast", 5e6)):
+            v = decode.get(name)
+            m = statistics.median(v) if v else None
+            rows.append([f"{name} >= {goal / 1e6:.0f} M/s per core",
+                         "-" if m is None else f"{m / 1e6:.2f} M/s",
+                         verdict(None if m is None else m >= goal)])
+    if allocs is not None:
+        clients, delivered = plan["allocs"]
+        top = max(delivered)
+        for transport, _, repeats in allocs:
+            vals = [r["allocs_per_delivered"] for r in (step_at(s, top) for s in repeats)
+                    if r and r.get("allocs_per_delivered") is not None]
+            m = statistics.median(vals) if vals else None
+            rows.append([f"heap allocations per delivered tick in the fan-out steady state "
+                         f"< {ALLOCS_TARGET} ({transport}, N={clients}, {rate_label(top)})",
+                         "-" if m is None else f"{m:.4f}",
+                         verdict(None if m is None else m < ALLOCS_TARGET)])
+    if not rows:
+        return []
     return ["## Targets", ""] + table(["target", "measured (median)", "verdict"], rows) + [""]
 
 
 def generate(args, plan_name):
     plan = PLANS[plan_name]
-    out_dir = os.path.dirname(os.path.abspath(args.out))
+    only = args.only
     log_dir = os.path.join(args.bin_dir, "bench")
     os.makedirs(log_dir, exist_ok=True)
-    runner = Runner(args.bin_dir, plan, log_dir)
+    runner = Runner(args.bin_dir, plan, log_dir, args.server)
     started = datetime.datetime.now(datetime.timezone.utc)
     m = machine()
 
+    # None: the scenario was not asked for (--only).
+    ceiling_runs = sse_runs = ws_runs = breadth_runs = idle_runs = alloc_runs = None
+    decode_cmd, decode = None, None
     bt, bu = plan["breadth"]
-    log("scenario 6: ceiling")
-    ceiling_runs = [((n, 1),) + runner.ladder("ceiling", "sse", n, 1) for n in plan["fanout_n"]]
-    ceiling = {n: median_best(rep, best_sustained) for (n, _), _, rep in ceiling_runs}
-    log("scenario 1: fan-out SSE")
-    sse_runs = [((n, 1),) + runner.ladder("fanout", "sse", n, 1) for n in plan["fanout_n"]]
-    log("scenario 2: fan-out WebSocket")
-    ws_runs = [((n, 1),) + runner.ladder("fanout", "ws", n, 1) for n in plan["fanout_n"]]
-    log("scenario 3: breadth")
-    breadth_runs = [((bt * bu, bt),) + runner.ladder("breadth", "sse", bt * bu, bt)]
-    log("scenario 4: idle")
-    idle_runs = []
-    for transport in ("sse", "ws"):
-        results, shown = [], ""
-        for _ in range(plan["repeats"]):
-            shown, rows = runner.harness(["--scenario", "idle", "--transport", transport,
-                                          "--clients", str(plan["idle_n"])])
-            results.append(rows[0] if rows else None)
-        idle_runs.append((shown, results))
-    log("scenario 5: decode")
-    decode_cmd, decode = run_decode(runner)
+    if "ceiling" in only:
+        log("scenario 6: ceiling")
+        ceiling_runs = [((n, 1),) + runner.ladder("ceiling", "sse", n, 1)
+                        for n in plan["fanout_n"]]
+    ceil_by_n = ({n: median_best(rep, best_sustained) for (n, _), _, rep in ceiling_runs}
+                 if ceiling_runs is not None else None)
+    if "fanout-sse" in only:
+        log("scenario 1: fan-out SSE")
+        sse_runs = [((n, 1),) + runner.ladder("fanout", "sse", n, 1) for n in plan["fanout_n"]]
+    if "fanout-ws" in only:
+        log("scenario 2: fan-out WebSocket")
+        ws_runs = [((n, 1),) + runner.ladder("fanout", "ws", n, 1) for n in plan["fanout_n"]]
+    # A sanitizer's runtime owns malloc (scripts/sanitize.sh sets IBS_SANITIZER):
+    # the steps still run, uncounted, so the section keeps its shape.
+    counted = not os.environ.get("IBS_SANITIZER")
+    if "allocs" in only:
+        log("scenario 7: heap allocations" + ("" if counted else " (not counted: sanitizer)"))
+        alloc_runs = [(t,) + runner.allocs(t, counted) for t in ("sse", "ws")]
+    if "breadth" in only:
+        log("scenario 3: breadth")
+        breadth_runs = [((bt * bu, bt),) + runner.ladder("breadth", "sse", bt * bu, bt)]
+    if "idle" in only:
+        log("scenario 4: idle")
+        idle_runs = []
+        for transport in ("sse", "ws"):
+            results, shown = [], ""
+            for _ in range(plan["repeats"]):
+                shown, rows = runner.harness(["--scenario", "idle", "--transport", transport,
+                                              "--clients", str(plan["idle_n"])])
+                results.append(rows[0] if rows else None)
+            idle_runs.append((shown, results))
+    if "decode" in only:
+        log("scenario 5: decode")
+        decode_cmd, decode = run_decode(runner)
     finished = datetime.datetime.now(datetime.timezone.utc)
 
-    ceil_by_n = {n: c for n, c in ceiling.items()}
     command = "bench/run.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     lines = [
         "# ib-stream benchmark results",
@@ -353,6 +475,12 @@ def generate(args, plan_name):
         f"- date: {started:%Y-%m-%d %H:%M} to {finished:%H:%M} UTC",
         f"- machine: {m['cores']} cores, {m['model']}, Linux {m['kernel']}",
         f"- source: {m['commit']}",
+    ]
+    if args.server:
+        lines.append(f"- server measured: `{os.path.abspath(args.server)}` (--server; the "
+                     "source line above is the harness's)")
+    lines += [
+        f"- scenarios: {', '.join(k for k in SCENARIO_KEYS if k in only)}",
         "- noise: cells of repeated runs read `median (min-max)`",
         "",
         "How it measures: the harness is TWS (a loopback TWS API server built from "
@@ -367,13 +495,23 @@ def generate(args, plan_name):
         "reported beside the server's.",
         "",
     ]
-    lines += targets_section(sse_runs, ceil_by_n, idle_runs, decode)
-    lines += fanout_section(SCENARIO_TITLES[0], sse_runs, ceil_by_n)
-    lines += fanout_section(SCENARIO_TITLES[1], ws_runs, ceil_by_n)
-    lines += fanout_section(SCENARIO_TITLES[2] + f": {bt} upstreams x {bu} clients", breadth_runs)
-    lines += idle_section(idle_runs)
-    lines += decode_section(decode_cmd, decode)
-    lines += fanout_section(SCENARIO_TITLES[5], ceiling_runs)
+    lines += targets_section(sse_runs, ceil_by_n, idle_runs, decode, alloc_runs, plan)
+    # The fraction-of-ceiling column stays (as "-") when the ceiling did not run.
+    if sse_runs is not None:
+        lines += fanout_section(SCENARIO_TITLES[0], sse_runs, ceil_by_n or {})
+    if ws_runs is not None:
+        lines += fanout_section(SCENARIO_TITLES[1], ws_runs, ceil_by_n or {})
+    if breadth_runs is not None:
+        lines += fanout_section(SCENARIO_TITLES[2] + f": {bt} upstreams x {bu} clients",
+                                breadth_runs)
+    if idle_runs is not None:
+        lines += idle_section(idle_runs)
+    if decode is not None:
+        lines += decode_section(decode_cmd, decode)
+    if ceiling_runs is not None:
+        lines += fanout_section(SCENARIO_TITLES[5], ceiling_runs)
+    if alloc_runs is not None:
+        lines += allocs_section(alloc_runs, plan, counted)
     if runner.failures:
         lines += ["## Harness failures", ""] + [f"- `{f}`" for f in runner.failures] + [""]
     with open(args.out, "w") as f:
@@ -383,15 +521,25 @@ def generate(args, plan_name):
 
 
 def check(path):
-    """Structure only: the header, every scenario heading, each with a table."""
+    """Structure only: the header, every scenario heading the header's
+    `- scenarios:` line lists, each with a table."""
     problems = []
     text = open(path).read()
     for needed in ("# ib-stream benchmark results", "- command: `", "- date: ", "- machine: "):
         if needed not in text:
             problems.append(f"missing header line {needed!r}")
+    # A file without the scenarios line predates it (and Scenario 7): 1 to 6.
+    wanted = SCENARIO_TITLES[:6]
+    listed = re.search(r"^- scenarios: (.*)$", text, flags=re.M)
+    if listed:
+        keys = [k.strip() for k in listed.group(1).split(",") if k.strip()]
+        unknown = [k for k in keys if k not in SCENARIO_KEYS]
+        if unknown or not keys:
+            problems.append(f"bad scenarios line {listed.group(0)!r}")
+        wanted = [t for k, t in zip(SCENARIO_KEYS, SCENARIO_TITLES) if k in keys]
     sections = re.split(r"^## ", text, flags=re.M)[1:]
     titles = [s.splitlines()[0] for s in sections]
-    for want in SCENARIO_TITLES:
+    for want in wanted:
         match = [s for s, t in zip(sections, titles) if t.startswith(want)]
         if not match:
             problems.append(f"missing section {want!r}")
@@ -414,6 +562,15 @@ def check(path):
     return problems
 
 
+def scenario_keys(value):
+    keys = [k.strip() for k in value.split(",") if k.strip()]
+    bad = [k for k in keys if k not in SCENARIO_KEYS]
+    if bad or not keys:
+        raise argparse.ArgumentTypeError(
+            f"unknown scenario {', '.join(bad) or value!r}; keys: {', '.join(SCENARIO_KEYS)}")
+    return set(keys)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     mode = ap.add_mutually_exclusive_group(required=True)
@@ -423,12 +580,19 @@ def main():
     mode.add_argument("--check", metavar="FILE")
     ap.add_argument("--bin-dir", default=os.path.join(ROOT, "build"))
     ap.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"))
+    ap.add_argument("--server", metavar="PATH",
+                    help="the ib-stream-server binary to measure (default: BIN_DIR's)")
+    ap.add_argument("--only", metavar="SCENARIOS", type=scenario_keys,
+                    default=set(SCENARIO_KEYS),
+                    help="comma separated: " + ",".join(SCENARIO_KEYS))
     args = ap.parse_args()
     if args.check:
         problems = check(args.check)
         for p in problems:
             log("malformed: " + p)
         return 1 if problems else 0
+    if args.server and not os.access(args.server, os.X_OK):
+        ap.error(f"--server {args.server}: not an executable file")
     plan = "smoke" if args.smoke else "quick" if args.quick else "full"
     failures = generate(args, plan)
     problems = check(args.out)

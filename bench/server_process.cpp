@@ -9,8 +9,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
 
 namespace bench {
@@ -41,10 +43,26 @@ int http_get_status(std::uint16_t port, const std::string& path) {
 }
 
 ServerProcess::ServerProcess(const std::string& binary, std::vector<std::string> args,
-                             const std::string& log_path) {
+                             const std::string& log_path, const std::vector<std::string>& env) {
   args.insert(args.begin(), binary);
   args.push_back("--listen");
   args.push_back("127.0.0.1:0");
+  // argv and envp are built before the fork: the child of a threaded process
+  // must not allocate.
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> extra = env;
+  std::vector<char*> envp;
+  for (char** e = environ; *e; ++e) {
+    const std::string_view var(*e);
+    const auto name = var.substr(0, var.find('=') + 1);
+    if (std::none_of(extra.begin(), extra.end(),
+                     [&](const std::string& x) { return x.starts_with(name); }))
+      envp.push_back(*e);
+  }
+  for (auto& x : extra) envp.push_back(x.data());
+  envp.push_back(nullptr);
   int out[2];
   if (::pipe(out) != 0) throw std::runtime_error("pipe failed");
   pid_ = ::fork();
@@ -57,10 +75,7 @@ ServerProcess::ServerProcess(const std::string& binary, std::vector<std::string>
       const int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
       if (log >= 0) ::dup2(log, 2);
     }
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(binary.c_str(), argv.data());
+    ::execve(binary.c_str(), argv.data(), envp.data());
     ::_exit(127);
   }
   ::close(out[1]);

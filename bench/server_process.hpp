@@ -15,9 +15,11 @@ namespace bench {
 class ServerProcess {
 public:
   /// Starts `binary` with `args` (plus --listen), stderr to `log_path` (empty:
-  /// inherited), and waits for its listening line and for /ready.
+  /// inherited), and waits for its listening line and for /ready. The child
+  /// gets this process's environment, with `env` ("NAME=value" entries, e.g.
+  /// an LD_PRELOAD) added in place of any variables of the same names.
   ServerProcess(const std::string& binary, std::vector<std::string> args,
-                const std::string& log_path);
+                const std::string& log_path, const std::vector<std::string>& env = {});
   /// SIGTERM, then SIGKILL after a few seconds.
   ~ServerProcess();
   ServerProcess(const ServerProcess&) = delete;

@@ -87,6 +87,12 @@ public:
   /// coalescing is visible in tests).
   std::size_t writes_started() const noexcept { return writes_started_; }
 
+  /// The buffer of accepted bytes: the owner may append whole frames to it
+  /// directly (they go out with the next flush()); nothing else.
+  std::string& buffer() noexcept { return pending_; }
+  /// A socket write is in flight.
+  bool writing() const noexcept { return writing_now_; }
+
   /// Buffers whole frames of the owner; they go out with the next flush().
   template <class ConstBufferSequence> void append(const ConstBufferSequence& buffers) {
     for (auto it = boost::asio::buffer_sequence_begin(buffers);

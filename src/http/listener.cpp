@@ -4,14 +4,13 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <spdlog/spdlog.h>
 
 namespace http {
 namespace asio = boost::asio;
 
-Listener::Listener(asio::io_context& ioc, std::shared_ptr<ServerState> state)
-    : ioc_(ioc), acceptor_(asio::make_strand(ioc)), state_(std::move(state)) {}
+Listener::Listener(EventLoops& loops, std::shared_ptr<ServerState> state)
+    : loops_(loops), acceptor_(loops.at(0)), state_(std::move(state)) {}
 
 void Listener::start(const asio::ip::tcp::endpoint& endpoint) {
   acceptor_.open(endpoint.protocol());
@@ -30,9 +29,10 @@ void Listener::stop() {
 }
 
 void Listener::do_accept() {
-  // Each connection gets its own strand: its sessions never need a lock.
+  // Each connection lives on one event loop (one thread): its sessions
+  // never need a lock or a strand.
   acceptor_.async_accept(
-      asio::make_strand(ioc_),
+      loops_.next(),
       [self = shared_from_this()](boost::system::error_code ec, asio::ip::tcp::socket socket) {
         if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
         if (ec) {

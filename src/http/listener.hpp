@@ -1,10 +1,11 @@
-// http::Listener: accepts connections for ib-stream-server, each onto its
-// own strand (make_strand), where its HttpSession (and later SseSession)
-// runs.
+// http::Listener: accepts connections for ib-stream-server, each onto one
+// of the event loops in turn (EventLoops::next), where its HttpSession and
+// then its SSE or WebSocket session run for the connection's whole life.
 //
 // Thread-safety: start() once; stop() from any thread (posts).
 #pragma once
 
+#include "http/event_loops.hpp"
 #include "http/server_state.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -16,7 +17,7 @@ namespace http {
 
 class Listener : public std::enable_shared_from_this<Listener> {
 public:
-  Listener(boost::asio::io_context& ioc, std::shared_ptr<ServerState> state);
+  Listener(EventLoops& loops, std::shared_ptr<ServerState> state);
 
   /// Binds and listens on `endpoint` (port 0: any free port); throws
   /// boost::system::system_error with a clear message when that fails.
@@ -29,7 +30,7 @@ public:
 private:
   void do_accept();
 
-  boost::asio::io_context& ioc_;
+  EventLoops& loops_;
   boost::asio::ip::tcp::acceptor acceptor_;
   std::shared_ptr<ServerState> state_;
   std::uint16_t port_ = 0;

@@ -1,5 +1,6 @@
 #include "http/server.hpp"
 
+#include "http/event_loops.hpp"
 #include "http/listener.hpp"
 #include "http/server_state.hpp"
 
@@ -31,6 +32,10 @@ stream::HubConfig hub_config(const ServerConfig& c) {
   h.connect_wait = std::chrono::seconds(c.connection_timeout);
   h.max_streams = static_cast<std::size_t>(c.max_streams);
   h.max_clients = static_cast<std::size_t>(c.max_clients);
+  // The log holds at least a client's window, so a client that falls behind
+  // it still finds where its window starts.
+  h.log.max_entries = static_cast<std::size_t>(std::max(c.ring_size, c.buffer_size));
+  h.log.max_bytes = static_cast<std::size_t>(c.ring_bytes);
   h.reconnect_attempts = c.reconnect_attempts;
   h.linger = std::chrono::milliseconds(c.linger_ms);
   h.watchdog_min_silence = std::chrono::milliseconds(c.watchdog_silence_ms);
@@ -80,20 +85,25 @@ Server::Server(ServerConfig config) : config_(std::move(config)) {}
 int Server::run(const std::function<void(std::uint16_t)>& listening) {
   const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
   // The upstream side (the TWS connection and the Hub) has a thread of its
-  // own: a tick read from TWS goes to the clients' queues at once instead of
+  // own: a tick read from TWS is appended to its log at once instead of
   // waiting in line behind the clients' writes (under load, thousands).
-  // Declared first, so it outlives the clients' context: a session that
-  // ends during teardown still posts its goodbye to a live Hub strand.
+  // Declared first, so it outlives the clients' loops: a session that ends
+  // during teardown still posts its goodbye to a live Hub strand.
   asio::io_context upstream_ioc(1);
   auto upstream_work = asio::make_work_guard(upstream_ioc);
-  asio::io_context ioc(static_cast<int>(threads));
+  // The clients: one event loop per core.
+  EventLoops loops(threads);
+  asio::io_context& ioc = loops.at(0); // signals, timers, the acceptor
   // Before anything is announced: a signal right after the listening line
   // must already mean a graceful shutdown.
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> loop_work;
+  for (std::size_t i = 0; i < loops.size(); ++i)
+    loop_work.push_back(asio::make_work_guard(loops.at(i)));
 
   auto hub = stream::Hub::create(upstream_ioc.get_executor(), hub_config(config_));
   auto state = std::make_shared<ServerState>(config_, hub);
-  auto listener = std::make_shared<Listener>(ioc, state);
+  auto listener = std::make_shared<Listener>(loops, state);
   try {
     asio::ip::tcp::resolver resolver(ioc);
     const auto results = resolver.resolve(config_.listen_host, std::to_string(config_.listen_port),
@@ -119,7 +129,7 @@ int Server::run(const std::function<void(std::uint16_t)>& listening) {
     if (ec) return;
     if (state->draining.exchange(true)) {
       spdlog::warn("signal {} again: stopping now", sig);
-      ioc.stop();
+      loops.stop();
       upstream_ioc.stop();
       return;
     }
@@ -137,16 +147,14 @@ int Server::run(const std::function<void(std::uint16_t)>& listening) {
       listener->stop();
       stats_timer->cancel();
       spdlog::info("shutdown complete");
-      ioc.stop();
+      loop_work.clear();
+      loops.stop();
     });
   };
   signals.async_wait(on_signal);
 
   std::thread upstream_thread([&] { upstream_ioc.run(); });
-  std::vector<std::thread> pool;
-  for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&] { ioc.run(); });
-  ioc.run();
-  for (auto& t : pool) t.join();
+  loops.run();
   upstream_work.reset();
   upstream_ioc.stop();
   upstream_thread.join();

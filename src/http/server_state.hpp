@@ -9,7 +9,6 @@
 #include "http/cors_policy.hpp"
 #include "http/server_config.hpp"
 #include "http/ws_registry.hpp"
-#include "http/ws_tick_cache.hpp"
 #include "stream/hub.hpp"
 #include "ws/ip_connection_limiter.hpp"
 #include "ws/ws_limits.hpp"
@@ -47,7 +46,6 @@ struct ServerState {
   ws::WsStats ws_stats;                   // /ws/stats, get_stats
   ws::IpConnectionLimiter ws_connections; // per-IP connection slots
   WsRegistry ws_sessions;                 // told to end at shutdown
-  WsTickCache ws_ticks;                   // one WebSocket serialization per tick
   /// WebSocket sessions that have not closed (the drain waits for 0).
   std::atomic<std::size_t> open_ws_sessions{0};
   /// Request ids "req-<n>", unique in this server process.

@@ -2,6 +2,7 @@
 
 #include "http/response.hpp"
 #include "http/server_log.hpp"
+#include "stream/tick_json.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
@@ -16,30 +17,34 @@ using namespace std::chrono_literals;
 
 namespace {
 
-/// A client that takes longer than this to accept one batch is gone
-/// (checked by the keep-alive timer: no timer work per write).
+/// A client that takes longer than this to accept one write is gone.
 constexpr auto kWriteTimeout = 30s;
+/// While a write waits for the client: how often the window is checked.
+constexpr auto kBehindCheck = 1s;
 /// After the last frame: how long the client may take to close its end.
 constexpr auto kLingerAfterLast = 2s;
 /// A slow consumer cannot read its last frames anyway: close soon.
 constexpr auto kSlowConsumerGrace = 1s;
-
-const stream::Frame& keepalive_frame() {
-  static const stream::Frame f = std::make_shared<const std::string>(stream::sse_keepalive());
-  return f;
-}
-
-const stream::Frame& retry_frame() {
-  static const stream::Frame f = std::make_shared<const std::string>(stream::sse_retry(3000));
-  return f;
-}
+/// Bytes read from the log for one write (a resume replay goes out in
+/// several); an output buffer grown beyond kKeepCapacity is released once
+/// written, so a burst does not pin memory on a quiet client.
+constexpr std::size_t kBatchBytes = 256 * 1024;
+constexpr std::size_t kKeepCapacity = 64 * 1024;
 
 double ms_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
 }
 
 stream::ClientStream::Options client_options(const StreamRequest& r, const ServerConfig& c) {
-  return {r.contract_id, r.tick_type, r.limit, static_cast<std::size_t>(c.buffer_size), 0};
+  stream::ClientStream::Options o;
+  o.limit = r.limit;
+  o.window = static_cast<std::size_t>(c.buffer_size);
+  o.slow_after = std::chrono::seconds(c.slow_consumer_seconds);
+  return o;
+}
+
+void release_if_big(std::string& s) {
+  if (s.capacity() > kKeepCapacity) std::string().swap(s);
 }
 
 } // namespace
@@ -47,16 +52,16 @@ stream::ClientStream::Options client_options(const StreamRequest& r, const Serve
 SseSession::SseSession(beast::tcp_stream stream, std::shared_ptr<ServerState> state,
                        Request request)
     : stream_(std::move(stream)), executor_(stream_.get_executor()), state_(std::move(state)),
-      request_(std::move(request)),
-      client_(client_options(request_.stream, state_->config), stream::sse_frame_format(), nullptr),
-      timeout_timer_(executor_), keepalive_timer_(executor_), close_timer_(executor_),
+      request_(std::move(request)), client_(client_options(request_.stream, state_->config), *this),
+      timeout_timer_(executor_), timer_(executor_), close_timer_(executor_),
       last_write_(std::chrono::steady_clock::now()) {
   stream_.expires_never();
   ++state_->open_streams;
 }
 
 SseSession::~SseSession() {
-  if (!terminated_) --state_->open_streams;
+  client_.detach();
+  if (phase_ != State::closed) --state_->open_streams;
 }
 
 void SseSession::start() {
@@ -69,6 +74,7 @@ void SseSession::start() {
   req.remote = request_.remote;
   req.limit = request_.stream.limit;
   req.timeout_seconds = request_.stream.timeout_seconds;
+  req.loop = &event_loop_of(executor_);
   auto self = shared_from_this();
   state_->hub->open(std::move(req), self, [self](stream::OpenResult r) {
     asio::post(self->executor_,
@@ -76,49 +82,11 @@ void SseSession::start() {
   });
 }
 
-// Subscriber callbacks: on the Hub's strand. They only queue in the inbox
-// and post a drain when none is pending, so order is kept and a burst of
-// ticks costs one hop to our strand.
-
-void SseSession::deliver(const stream::TickEventPtr& tick) {
-  enqueue({Inbound::Kind::tick, tick, std::nullopt, {}});
-}
-
-void SseSession::notify(const stream::Notice& notice) {
-  enqueue({Inbound::Kind::notice, nullptr, notice, {}});
-}
-
 void SseSession::end(stream::EndReason reason, const std::optional<stream::Notice>& why) {
-  enqueue({Inbound::Kind::end, nullptr, why, reason});
+  asio::post(executor_, [self = shared_from_this(), reason, why] { self->on_end(reason, why); });
 }
 
-void SseSession::enqueue(Inbound in) {
-  if (inbox_.push(std::move(in)))
-    asio::post(executor_, [self = shared_from_this()] { self->drain_inbox(); });
-}
-
-void SseSession::drain_inbox() {
-  inbox_.take(draining_);
-  for (auto& in : draining_) {
-    if (in.kind == Inbound::Kind::end) in_hub_ = false; // the Hub has forgotten us already
-    if (terminated_) continue;
-    switch (in.kind) {
-    case Inbound::Kind::tick: client_.on_tick(std::move(in.tick)); break;
-    case Inbound::Kind::notice: client_.on_notice(*in.notice); break;
-    case Inbound::Kind::end:
-      if (end_reason_.empty())
-        end_reason_ = in.reason == stream::EndReason::stopped    ? "stopped"
-                      : in.reason == stream::EndReason::shutdown ? "shutdown"
-                                                                 : "failed";
-      client_.on_end(in.reason, in.notice);
-      break;
-    }
-  }
-  draining_.clear();
-  if (!terminated_) after_event();
-}
-
-// Our strand from here on.
+// Our event loop from here on.
 
 void SseSession::on_open(stream::OpenResult r) {
   if (r.error) {
@@ -126,29 +94,31 @@ void SseSession::on_open(stream::OpenResult r) {
     return;
   }
   stream_id_ = r.stream_id;
-  opened_ = true;
   in_hub_ = true;
-  if (terminated_) { // the client left while the Hub was waiting for TWS
+  if (phase_ == State::closed) { // the client left while the Hub was waiting for TWS
     leave_hub();
     return;
   }
-  std::string head =
-      "HTTP/1.1 200 OK\r\nServer: ib-stream\r\nContent-Type: text/event-stream\r\n"
-      "Cache-Control: no-cache, no-transform\r\nX-Accel-Buffering: no\r\nConnection: close\r\n";
+  phase_ = State::streaming;
+  contract_ = r.contract;
+  stream_key_ = r.stream_key;
+  out_ = "HTTP/1.1 200 OK\r\nServer: ib-stream\r\nContent-Type: text/event-stream\r\n"
+         "Cache-Control: no-cache, no-transform\r\nX-Accel-Buffering: no\r\n"
+         "Connection: close\r\n";
   for (const auto& [name, value] : state_->cors.headers(request_.origin))
-    head += name + ": " + value + "\r\n";
-  head += "\r\n";
-  client_.push_control(std::make_shared<const std::string>(std::move(head)));
-  client_.push_control(retry_frame());
-  client_.start(r);
+    out_ += name + ": " + value + "\r\n";
+  out_ += "\r\n";
+  out_ += stream::sse_retry(3000);
+  out_ += stream::sse_frame(std::nullopt, info_event("stream started", {}));
+  client_.start(r, out_);
+  client_.attach(this);
   log_access({request_.method, request_.path, request_.query, 200, ms_since(request_.received),
               request_.remote, "sse " + r.stream_key + " #" + std::to_string(stream_id_)});
-
   timeout_timer_.expires_after(std::chrono::seconds(request_.stream.timeout_seconds));
   timeout_timer_.async_wait(
       [self = shared_from_this()](boost::system::error_code ec) { self->on_timeout(ec); });
-  arm_keepalive();
-  after_event();
+  arm_timer();
+  pump();
 }
 
 void SseSession::refuse(const stream::OpenError& e) {
@@ -158,45 +128,59 @@ void SseSession::refuse(const stream::OpenError& e) {
   log_access({request_.method, request_.path, request_.query, e.status, ms_since(request_.received),
               request_.remote, e.code});
   end_reason_ = "refused: " + e.code;
-  if (terminated_) return;
-  client_.push_control(std::make_shared<const std::string>(serialize_response(r, false)));
-  refused_ = true;
-  do_write();
+  if (phase_ == State::closed) return;
+  phase_ = State::refused;
+  out_ = serialize_response(r, false);
+  pump();
 }
 
-void SseSession::after_event() {
-  if (client_.finished()) {
-    leave_hub(); // no more deliveries: limit, timeout, slow consumer, Hub end
-    if (end_reason_.empty())
-      end_reason_ = client_.slow_consumer() ? "slow consumer" : "limit reached";
-    if (client_.slow_consumer() && !slow_timer_armed_) {
-      slow_timer_armed_ = true;
-      close_timer_.expires_after(kSlowConsumerGrace);
-      close_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-        if (!ec) self->terminate("slow consumer");
-      });
-    }
+void SseSession::on_end(stream::EndReason reason, const std::optional<stream::Notice>& why) {
+  in_hub_ = false; // the Hub has forgotten us already
+  if (phase_ != State::streaming) return;
+  // What the log got before the end still goes out first.
+  client_.read(out_, kBatchBytes, std::chrono::steady_clock::now());
+  if (end_reason_.empty())
+    end_reason_ = reason == stream::EndReason::stopped    ? "stopped"
+                  : reason == stream::EndReason::shutdown ? "shutdown"
+                                                          : "failed";
+  switch (reason) {
+  case stream::EndReason::stopped: client_.finish(out_, "stopped"); break;
+  case stream::EndReason::shutdown: client_.finish(out_, "shutdown"); break;
+  case stream::EndReason::failed:
+    if (why) client_.fail(out_, why->code, why->message, why->details);
+    else client_.fail(out_, "INTERNAL_ERROR", "The upstream subscription failed", "Retry the request");
+    break;
   }
-  do_write();
+  after_finished();
+  pump();
 }
 
-void SseSession::do_write() {
-  // The socket usually takes a batch at once (a non-blocking write): then
-  // no asynchronous operation is needed. What it does not take is written
-  // asynchronously, one write in flight.
+void SseSession::on_log_advanced() {
+  if (phase_ == State::streaming && !write_pending_) pump();
+}
+
+void SseSession::pump() {
   auto& socket = stream_.socket();
   for (;;) {
-    if (write_pending_ || terminated_ || shutting_) return;
-    if (!client_.has_frames()) {
-      // Caught up: a burst's buffer is not kept for an idle client.
-      if (out_.capacity() > 64 * 1024) std::string().swap(out_);
-      if (client_.finished() || refused_) finish_socket();
+    if (write_pending_ || phase_ == State::closing || phase_ == State::closed ||
+        phase_ == State::opening)
+      return;
+    if (phase_ == State::streaming) {
+      const auto now = std::chrono::steady_clock::now();
+      client_.read(out_, kBatchBytes, now);
+      if (client_.finished()) {
+        if (end_reason_.empty()) end_reason_ = "limit reached";
+        after_finished();
+      } else if (client_.slow(now)) {
+        slow_consumer();
+      }
+    }
+    if (out_.empty()) {
+      release_if_big(out_);
+      if (phase_ == State::finished || phase_ == State::refused) finish_socket();
+      else if (client_.at_head()) client_.caught_up(); // everything read went out
       return;
     }
-    client_.take(taken_);
-    out_.clear();
-    for (const auto& f : taken_) out_ += *f;
-    taken_.clear();
     last_write_ = std::chrono::steady_clock::now();
     boost::system::error_code ec;
     if (!socket.non_blocking()) socket.non_blocking(true, ec);
@@ -205,27 +189,56 @@ void SseSession::do_write() {
       terminate("write failed");
       return;
     }
-    if (!ec && taken == out_.size()) continue; // all written
+    if (!ec && taken == out_.size()) { // the usual case: the socket took it all
+      out_.clear();
+      continue;
+    }
+    // The rest waits for the socket: one asynchronous write, and nothing
+    // more is read from the log until it completes.
+    writing_.swap(out_);
+    out_.clear();
     write_pending_ = true;
-    asio::async_write(socket, asio::buffer(out_.data() + taken, out_.size() - taken),
+    asio::async_write(socket, asio::buffer(writing_.data() + taken, writing_.size() - taken),
                       [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
                         self->on_write(ec, n);
                       });
+    arm_timer(); // the write timeout and the window checks
     return;
   }
 }
 
 void SseSession::on_write(boost::system::error_code ec, std::size_t) {
   write_pending_ = false;
+  writing_.clear();
+  release_if_big(writing_);
   if (ec) {
     terminate("write failed");
     return;
   }
-  do_write();
+  pump();
+}
+
+void SseSession::after_finished() {
+  if (phase_ == State::streaming) phase_ = State::finished;
+  client_.detach();
+  leave_hub(); // no more deliveries: limit, timeout, slow consumer, Hub end
+  timeout_timer_.cancel();
+}
+
+void SseSession::slow_consumer() {
+  client_.end_slow(out_);
+  end_reason_ = "slow consumer";
+  after_finished();
+  spdlog::warn("sse stream #{} {}: slow consumer ({} ticks dropped), closing", stream_id_,
+               request_.remote, client_.dropped());
+  // It cannot read its last frames anyway: closed soon whatever happens.
+  close_timer_.expires_after(kSlowConsumerGrace);
+  close_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    if (!ec) self->terminate("slow consumer");
+  });
 }
 
 void SseSession::do_read() {
-  // Read on the socket itself: the tcp_stream's timer belongs to the writes.
   stream_.socket().async_read_some(
       asio::buffer(read_buffer_),
       [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
@@ -235,46 +248,49 @@ void SseSession::do_read() {
 
 void SseSession::on_read(boost::system::error_code ec, std::size_t) {
   if (!ec) { // a client has nothing more to say on an SSE response: ignore it
-    if (!terminated_) do_read();
+    if (phase_ != State::closed) do_read();
     return;
   }
-  client_gone_ = true;
-  terminate(shutting_ ? "finished" : "client closed");
+  terminate(phase_ == State::closing ? "finished" : "client closed");
 }
 
-void SseSession::arm_keepalive() {
-  // Due: the next keep-alive after the last write; with a write in flight,
-  // a look at it again within the interval (on_keepalive ends a write that
-  // takes longer than kWriteTimeout).
-  const auto interval = std::chrono::seconds(state_->config.keepalive_seconds);
+void SseSession::arm_timer() {
+  // Idle: the next keep-alive after the last write. A write in flight: a
+  // look every kBehindCheck (window, slow consumer, write timeout).
   const auto now = std::chrono::steady_clock::now();
-  auto due = last_write_ + interval;
-  if (write_pending_) due = std::min(last_write_ + kWriteTimeout, now + interval);
-  keepalive_timer_.expires_at(std::max(due, now + 10ms));
-  keepalive_timer_.async_wait(
-      [self = shared_from_this()](boost::system::error_code ec) { self->on_keepalive(ec); });
+  const auto due = write_pending_ ? now + kBehindCheck
+                                  : last_write_ + std::chrono::seconds(state_->config.keepalive_seconds);
+  timer_.expires_at(std::max(due, now + 10ms));
+  timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) { self->on_timer(ec); });
 }
 
-void SseSession::on_keepalive(boost::system::error_code ec) {
-  if (ec || terminated_ || shutting_) return;
-  const auto interval = std::chrono::seconds(state_->config.keepalive_seconds);
-  const auto since_write = std::chrono::steady_clock::now() - last_write_;
-  if (write_pending_ && since_write >= kWriteTimeout) {
-    terminate("write timed out");
-    return;
+void SseSession::on_timer(boost::system::error_code ec) {
+  if (ec || (phase_ != State::streaming && phase_ != State::finished)) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (write_pending_) {
+    if (now - last_write_ >= kWriteTimeout) {
+      terminate("write timed out");
+      return;
+    }
+    if (phase_ == State::streaming) {
+      client_.skip_if_behind(out_, now);
+      if (client_.slow(now)) slow_consumer();
+    }
+  } else if (phase_ == State::streaming &&
+             now - last_write_ >= std::chrono::seconds(state_->config.keepalive_seconds)) {
+    out_ += stream::sse_keepalive(); // through the buffer: one write in flight
+    pump();
   }
-  if (!write_pending_ && since_write >= interval) {
-    client_.on_idle(keepalive_frame()); // through the queue: one write in flight
-    do_write();
-  }
-  arm_keepalive();
+  if (phase_ == State::streaming || phase_ == State::finished) arm_timer();
 }
 
 void SseSession::on_timeout(boost::system::error_code ec) {
-  if (ec || terminated_) return;
+  if (ec || phase_ != State::streaming) return;
+  client_.read(out_, kBatchBytes, std::chrono::steady_clock::now());
   if (!client_.finished()) end_reason_ = "timeout";
-  client_.on_timeout();
-  after_event();
+  client_.finish(out_, "timeout");
+  after_finished();
+  pump();
 }
 
 void SseSession::leave_hub() {
@@ -286,7 +302,7 @@ void SseSession::leave_hub() {
 void SseSession::finish_socket() {
   // Everything is written: end the response by closing our side, then let
   // the client close its own (our pending read sees EOF) or force it soon.
-  shutting_ = true;
+  phase_ = State::closing;
   boost::system::error_code ignored;
   stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
   close_timer_.expires_after(kLingerAfterLast);
@@ -296,21 +312,61 @@ void SseSession::finish_socket() {
 }
 
 void SseSession::terminate(const char* why) {
-  if (terminated_) return;
-  terminated_ = true;
+  if (phase_ == State::closed) return;
+  const bool opened = stream_id_ != 0;
+  phase_ = State::closed;
+  client_.detach();
   leave_hub();
   timeout_timer_.cancel();
-  keepalive_timer_.cancel();
+  timer_.cancel();
   close_timer_.cancel();
   boost::system::error_code ignored;
   stream_.socket().close(ignored);
   --state_->open_streams;
-  if (opened_)
+  if (opened)
     spdlog::info("sse stream #{} {} ({}:{}) ended: {}; {} ticks sent, {} dropped, {}", stream_id_,
                  request_.remote, request_.stream.contract_id,
                  tws::to_string(request_.stream.tick_type),
                  end_reason_.empty() ? std::string(why) : end_reason_, client_.ticks_sent(),
                  client_.dropped(), why);
+}
+
+// ------------------------------------------------------------------ encoder
+
+std::string SseSession::info_event(std::string_view message, std::string_view members) const {
+  return stream::info_event_json(request_.stream.contract_id, stream::iso_now(), message,
+                                 request_.stream.tick_type, stream_key_, contract_, members);
+}
+
+void SseSession::tick(std::string& out, const stream::LogEntry& e, stream::LogCursor&,
+                      std::uint64_t) {
+  out += e.sse;
+}
+
+void SseSession::notice(std::string& out, const stream::LogEntry& e) { out += e.sse; }
+
+void SseSession::info(std::string& out, std::string_view code, std::string_view message,
+                      std::string_view extra_json) {
+  std::string members = "\"code\":";
+  stream::append_json_string(members, code);
+  if (!extra_json.empty()) {
+    members += ',';
+    members += extra_json;
+  }
+  out += stream::sse_frame(std::nullopt, info_event(message, members));
+}
+
+void SseSession::error(std::string& out, std::string_view code, std::string_view message,
+                       std::string_view details) {
+  out += stream::sse_frame(std::nullopt,
+                           stream::error_event_json(request_.stream.contract_id, stream::iso_now(),
+                                                    code, message, details));
+}
+
+void SseSession::complete(std::string& out, std::string_view reason, std::uint64_t total_ticks) {
+  out += stream::sse_frame(std::nullopt,
+                           stream::complete_event_json(request_.stream.contract_id,
+                                                       stream::iso_now(), reason, total_ticks));
 }
 
 } // namespace http

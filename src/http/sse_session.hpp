@@ -3,22 +3,28 @@
 //
 // It opens the client stream at the Hub BEFORE answering, so a refusal is
 // still an HTTP status with the API's error JSON (429/503 with Retry-After).
-// Then it writes the response head, `retry:`, and whatever its ClientStream
-// queues, until the stream is finished and written, or the client goes.
+// Then it writes the response head, `retry:`, the first `info`, and from
+// then on whatever its ClientStream reads from the stream's log, until the
+// stream is finished and written, or the client goes.
 //
-// Write contract (design.md): everything for the socket runs on its strand;
-// at most one async_write is in flight; frames that queue meanwhile go out
-// together in the next gather write; timers (timeout, keep-alive) only
-// queue frames. A pending read detects the client closing the connection.
+// Write contract (design.md): everything runs on the socket's event loop;
+// at most one write is in flight. When the log advances the session reads
+// [cursor, head) into its output buffer and hands the buffer to the socket
+// at once (usually taken whole by a non-blocking write); what the socket
+// does not take goes out with one asynchronous write, and the session reads
+// nothing from the log until it completes - then it takes everything new in
+// one batch. Per-client events (info, complete, error, keep-alive) are
+// appended to the output buffer when they happen, in order. A pending read
+// detects the client closing the connection.
 //
-// Thread-safety: the stream::Subscriber callbacks may be called from any
-// thread (the Hub's strand); they only post to this session's strand.
+// Thread-safety: Subscriber::end may be called from any thread (the Hub's
+// strand); it only posts to the session's loop. Everything else runs there.
 #pragma once
 
+#include "http/event_loops.hpp"
 #include "http/server_state.hpp"
 #include "http/stream_params.hpp"
 #include "stream/client_stream.hpp"
-#include "stream/delivery_inbox.hpp"
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -28,11 +34,13 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <vector>
 
 namespace http {
 
-class SseSession : public stream::Subscriber, public std::enable_shared_from_this<SseSession> {
+class SseSession : public stream::Subscriber,
+                   public stream::LogConsumer,
+                   public stream::ClientStream::Encoder,
+                   public std::enable_shared_from_this<SseSession> {
 public:
   /// The request as HttpSession validated and logs it.
   struct Request {
@@ -51,64 +59,69 @@ public:
   /// Opens the stream at the Hub, then answers.
   void start();
 
-  void deliver(const stream::TickEventPtr& tick) override;
-  void notify(const stream::Notice& notice) override;
+  // stream::Subscriber (the Hub's strand): posts.
   void end(stream::EndReason reason, const std::optional<stream::Notice>& why) override;
+  // stream::LogConsumer (our loop).
+  void on_log_advanced() override;
+  // stream::ClientStream::Encoder: SSE frames.
+  void tick(std::string& out, const stream::LogEntry& e, stream::LogCursor& at,
+            std::uint64_t upto) override;
+  void notice(std::string& out, const stream::LogEntry& e) override;
+  void info(std::string& out, std::string_view code, std::string_view message,
+            std::string_view extra_json) override;
+  void error(std::string& out, std::string_view code, std::string_view message,
+             std::string_view details) override;
+  void complete(std::string& out, std::string_view reason, std::uint64_t total_ticks) override;
 
 private:
+  enum class State {
+    opening,   // waiting for the Hub's answer
+    refused,   // answering with an HTTP error
+    streaming, // the stream runs
+    finished,  // its last event is queued: writing what is left
+    closing,   // everything written, send side shut down
+    closed,    // socket closed, counters released
+  };
+
   void on_open(stream::OpenResult result);
   void refuse(const stream::OpenError& error);
-  /// What the Hub hands over, in its order: a tick, a notice or the end.
-  struct Inbound {
-    enum class Kind { tick, notice, end };
-    Kind kind = Kind::tick;
-    stream::TickEventPtr tick;
-    std::optional<stream::Notice> notice;
-    stream::EndReason reason = stream::EndReason::stopped;
-  };
-  void enqueue(Inbound in);
-  void drain_inbox();
-  void after_event();
-  void do_write();
+  void on_end(stream::EndReason reason, const std::optional<stream::Notice>& why);
+  /// Reads from the log and writes until the socket is busy or nothing is left.
+  void pump();
+  void after_finished();
   void on_write(boost::system::error_code ec, std::size_t bytes);
   void do_read();
   void on_read(boost::system::error_code ec, std::size_t bytes);
-  void arm_keepalive();
-  void on_keepalive(boost::system::error_code ec);
+  void arm_timer();
+  void on_timer(boost::system::error_code ec);
   void on_timeout(boost::system::error_code ec);
+  void slow_consumer();
   void leave_hub();
   void finish_socket();
   void terminate(const char* why);
+  std::string info_event(std::string_view message, std::string_view members) const;
 
   boost::beast::tcp_stream stream_;
-  const boost::asio::any_io_executor executor_; // the socket's strand
+  const boost::asio::any_io_executor executor_; // the socket's event loop
   std::shared_ptr<ServerState> state_;
   Request request_;
   stream::ClientStream client_;
+  stream::ContractInfo contract_;
+  std::string stream_key_;
   boost::asio::steady_timer timeout_timer_;
-  boost::asio::steady_timer keepalive_timer_;
+  boost::asio::steady_timer timer_; // keep-alive, and while a write waits: slow-consumer checks
   boost::asio::steady_timer close_timer_;
-  // The Hub's deliveries meet the session here: one post per batch rather
-  // than per tick (under load a batch is many ticks, written together).
-  stream::DeliveryInbox<Inbound> inbox_;
-  std::vector<Inbound> draining_;    // strand only; swapped with inbox_
-  std::vector<stream::Frame> taken_; // strand only; scratch for ClientStream::take
-  // The bytes of one write, copied together: the socket takes a batch in
-  // one piece (a gather write stops at 64 buffers, a burst is hundreds of
-  // ticks). Untouched while an asynchronous write is in flight.
+  // Bytes appended and not yet handed to the socket, and the bytes of the
+  // asynchronous write in flight (untouched until it completes).
   std::string out_;
+  std::string writing_;
   std::array<char, 1024> read_buffer_{};
   std::chrono::steady_clock::time_point last_write_;
   std::uint64_t stream_id_ = 0;
   std::string end_reason_; // why the stream finished, for the log
-  bool opened_ = false;    // Hub::open succeeded
-  bool in_hub_ = false;    // the Hub still knows this stream
-  bool write_pending_ = false;
-  bool shutting_ = false;   // last frames written: send side shut down
-  bool terminated_ = false; // socket closed, counters released
-  bool client_gone_ = false;
-  bool refused_ = false;          // answered with an error instead of the stream
-  bool slow_timer_armed_ = false; // SLOW_CONSUMER: closing soon whatever happens
+  State phase_ = State::opening;
+  bool in_hub_ = false;        // the Hub still knows this stream
+  bool write_pending_ = false; // an asynchronous write is in flight
 };
 
 } // namespace http

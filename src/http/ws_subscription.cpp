@@ -1,109 +1,133 @@
 #include "http/ws_subscription.hpp"
 
+#include "http/ws_text_frame.hpp"
+#include "stream/tick_json.hpp"
+#include "stream/wire_formats.hpp"
+#include "stream/ws_deflate.hpp"
+#include "ws/ws_messages.hpp"
+
 #include <boost/asio/post.hpp>
 
 namespace http {
 namespace asio = boost::asio;
 
-WsSubscription::WsSubscription(asio::any_io_executor strand, std::weak_ptr<WsSubscriptionSink> sink,
-                               WsTickCache& cache, Params params)
-    : strand_(std::move(strand)), sink_(std::move(sink)), cache_(cache), params_(std::move(params)),
-      prefix_(std::make_shared<const std::string>(ws::ws_tick_prefix(params_.request_id))),
-      timeout_timer_(strand_) {
-  append_stored_block(stored_prefix_, *prefix_);
+namespace {
+
+stream::ClientStream::Options client_options(const WsSubscription::Params& p) {
+  stream::ClientStream::Options o;
+  o.limit = p.limit;
+  o.window = p.window;
+  o.slow_after = p.slow_after;
+  return o;
 }
 
-void WsSubscription::deliver(const stream::TickEventPtr& tick) {
-  if (!tick) return;
-  // On the Hub's strand: the first WebSocket client of this tick serializes
-  // it, the others share those bytes.
-  enqueue({Inbound::Kind::tick, cache_.get(tick, params_.deflate), std::nullopt, {}});
+void append_header(std::string& out, std::size_t payload, bool compressed = false) {
+  const auto h = ws_text_frame_header(payload, compressed);
+  out.append(reinterpret_cast<const char*>(h.bytes.data()), h.size);
 }
 
-void WsSubscription::notify(const stream::Notice& notice) {
-  enqueue({Inbound::Kind::notice, nullptr, notice, {}});
+} // namespace
+
+void append_ws_text(std::string& out, std::string_view payload) {
+  append_header(out, payload.size());
+  out += payload;
 }
+
+WsSubscription::WsSubscription(asio::any_io_executor loop,
+                               std::weak_ptr<WsSubscriptionOwner> owner, Params params)
+    : loop_(std::move(loop)), owner_(std::move(owner)), params_(std::move(params)),
+      client_(client_options(params_), *this), timeout_timer_(loop_) {
+  stream::append_ws_prefix(tick_prefix_, "tick", params_.request_id);
+  stream::append_ws_prefix(info_prefix_, "info", params_.request_id);
+  stream::append_ws_prefix(error_prefix_, "error", params_.request_id);
+  stream::append_stored_block(stored_tick_prefix_, tick_prefix_);
+}
+
+WsSubscription::~WsSubscription() = default;
 
 void WsSubscription::end(stream::EndReason reason, const std::optional<stream::Notice>& why) {
-  enqueue({Inbound::Kind::end, nullptr, why, reason});
+  asio::post(loop_, [self = shared_from_this(), reason, why] {
+    self->in_hub_ = false; // the Hub has forgotten it already
+    if (auto owner = self->owner_.lock()) owner->on_sub_end(self, reason, why);
+  });
 }
 
-void WsSubscription::enqueue(Inbound in) {
-  if (inbox_.push(std::move(in)))
-    asio::post(strand_, [self = shared_from_this()] { self->drain_inbox(); });
-}
-
-void WsSubscription::drain_inbox() {
-  inbox_.take(draining_);
-  auto sink = sink_.lock();
-  auto self = shared_from_this();
-  if (sink) sink->hold_writes();
-  for (auto& in : draining_) {
-    if (in.kind == Inbound::Kind::end) in_hub_ = false; // the Hub has forgotten it already
-    if (!sink) continue;
-    switch (in.kind) {
-    case Inbound::Kind::tick: sink->on_sub_tick(self, std::move(in.tick)); break;
-    case Inbound::Kind::notice: sink->on_sub_notice(self, *in.notice); break;
-    case Inbound::Kind::end: sink->on_sub_end(self, in.reason, in.notice); break;
-    }
-  }
-  if (sink) sink->release_writes();
-  draining_.clear();
+void WsSubscription::on_log_advanced() {
+  if (state_ != State::active) return;
+  if (auto owner = owner_.lock()) owner->on_sub_advanced();
 }
 
 void WsSubscription::opened(const stream::OpenResult& r) {
   stream_id_ = r.stream_id;
-  counters_ = r.counters;
   contract_ = r.contract;
   in_hub_ = true;
-  // Ticks the subscription received while this open was waiting come first,
-  // before any delivered since (as ClientStream::start does).
-  std::deque<WsTick> replay;
-  for (const auto& t : r.replay)
-    if (t) replay.push_back(cache_.get(t, params_.deflate));
-  early_.insert(early_.begin(), std::make_move_iterator(replay.begin()),
-                std::make_move_iterator(replay.end()));
+  std::string none; // a WebSocket subscription never resumes: start() adds nothing
+  client_.start(r, none);
 }
 
 void WsSubscription::activate() {
-  active_ = true;
+  if (state_ != State::opening) return;
+  state_ = State::active;
   started_ = std::chrono::steady_clock::now();
+  client_.attach(this);
 }
 
-void WsSubscription::tick_taken() {
-  if (ticks_queued_ > 0) --ticks_queued_;
-  ++ticks_sent_;
-  if (counters_) ++counters_->ticks_sent;
-}
-
-void WsSubscription::tick_dropped() {
-  if (ticks_queued_ > 0) --ticks_queued_;
-  ++dropped_;
-  if (counters_) ++counters_->dropped;
-}
-
-void WsSubscription::hold_early(WsTick tick, std::size_t capacity) {
-  early_.push_back(std::move(tick));
-  if (early_.size() > capacity) {
-    early_.pop_front();
-    ++dropped_; // counted once the stream is known to the Hub's snapshots
-    if (counters_) ++counters_->dropped;
-  }
-}
-
-std::vector<WsTick> WsSubscription::take_early() {
-  std::vector<WsTick> out(std::make_move_iterator(early_.begin()),
-                          std::make_move_iterator(early_.end()));
-  early_.clear();
-  return out;
-}
-
-bool WsSubscription::limit_reached() const {
-  return params_.limit && total_ticks() >= static_cast<std::uint64_t>(*params_.limit);
+void WsSubscription::set_finished() {
+  state_ = State::finished;
+  client_.detach();
 }
 
 double WsSubscription::duration_seconds() const {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+}
+
+void WsSubscription::tick(std::string& out, const stream::LogEntry& e, stream::LogCursor& at,
+                          std::uint64_t upto) {
+  ++messages_;
+  if (params_.deflate) {
+    if (const auto deflated = at.deflated(upto); !deflated.empty()) {
+      append_header(out, stored_tick_prefix_.size() + deflated.size(), true);
+      out += stored_tick_prefix_;
+      out += deflated;
+      return;
+    }
+  }
+  append_header(out, tick_prefix_.size() + e.ws.size());
+  out += tick_prefix_;
+  out += e.ws;
+}
+
+void WsSubscription::notice(std::string& out, const stream::LogEntry& e) {
+  ++messages_;
+  const std::string& prefix = e.kind == stream::EntryKind::error ? error_prefix_ : info_prefix_;
+  append_header(out, prefix.size() + e.ws.size());
+  out += prefix;
+  out += e.ws;
+  const bool lost = e.kind == stream::EntryKind::error && e.code == "TWS_DISCONNECTED";
+  const bool back = e.kind == stream::EntryKind::info && e.code == "reconnected";
+  if (lost || back)
+    if (auto owner = owner_.lock()) owner->on_sub_tws(shared_from_this(), lost);
+}
+
+void WsSubscription::info(std::string& out, std::string_view code, std::string_view message,
+                          std::string_view extra_json) {
+  ++messages_;
+  append_ws_text(out,
+                 ws::info_message(stream::iso_now(), params_.request_id, code, message, extra_json));
+}
+
+void WsSubscription::error(std::string& out, std::string_view code, std::string_view message,
+                           std::string_view details) {
+  ++messages_;
+  append_ws_text(out, ws::error_message(stream::iso_now(), {std::nullopt, params_.request_id}, code,
+                                        message, details));
+}
+
+void WsSubscription::complete(std::string& out, std::string_view reason,
+                              std::uint64_t total_ticks) {
+  ++messages_;
+  append_ws_text(out, ws::complete_message(stream::iso_now(), params_.request_id, reason,
+                                           total_ticks, duration_seconds()));
 }
 
 } // namespace http

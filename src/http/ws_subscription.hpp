@@ -1,56 +1,52 @@
 // http::WsSubscription: one subscription of a WebSocket connection (one
-// client stream at the Hub, api.md §5 `request_id`), and its accounting,
-// which mirrors stream::ClientStream exactly: a tick counts when it is taken
-// for writing, a tick dropped from the queue never counts, and once the
-// ticks taken plus the ticks queued reach `limit` the subscription ends with
-// `complete` (`limit_reached`, total_ticks = limit).
+// client stream at the Hub, api.md §5 `request_id`): a stream::ClientStream
+// - cursor, limit, counters, window, slow-consumer rule, exactly as an SSE
+// client's - and its WebSocket encoding: every message about it is a text
+// frame whose payload is the subscription's prefix
+// `{"type":"<type>","request_id":"<rid>",` and the log entry's shared
+// suffix (wire_formats.hpp); with permessage-deflate a tick is a stored
+// DEFLATE block with the prefix plus the tick's suffix deflated once for
+// all clients (ws_deflate.hpp), RSV1 set.
 //
-// The connection (WsSession) keeps one outgoing queue for all of its
-// subscriptions; a WsSubscription only counts what of it is its own.
+// Its connection (WsConnection) owns it, calls its ClientStream when the
+// socket can take more, and is told when the log advances.
 //
-// Thread-safety: the stream::Subscriber callbacks may be called from any
-// thread (the Hub's strand): they build the tick's shared WebSocket suffix
-// (once per tick, WsTickCache), queue it in a small inbox and post one drain
-// to the connection's strand when none is pending (order is kept). Every
-// other member runs on the connection's strand only.
+// Thread-safety: Subscriber::end may be called from any thread (the Hub's
+// strand): it only posts to the connection's loop. Everything else runs on
+// that loop.
 #pragma once
 
-#include "http/ws_tick_cache.hpp"
-#include "stream/delivery_inbox.hpp"
-#include "stream/hub.hpp"
+#include "stream/client_stream.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
-#include <vector>
 
 namespace http {
 
 class WsSubscription;
 
-/// What a subscription reports to its connection; called on the
-/// connection's strand.
-class WsSubscriptionSink {
+/// What a subscription tells its connection; on the connection's loop.
+class WsSubscriptionOwner {
 public:
-  virtual ~WsSubscriptionSink() = default;
-  virtual void on_sub_tick(const std::shared_ptr<WsSubscription>& sub, WsTick tick) = 0;
-  virtual void on_sub_notice(const std::shared_ptr<WsSubscription>& sub,
-                             const stream::Notice& notice) = 0;
+  virtual ~WsSubscriptionOwner() = default;
+  /// Its log has something new: the connection reads and writes.
+  virtual void on_sub_advanced() = 0;
+  /// The Hub ended it.
   virtual void on_sub_end(const std::shared_ptr<WsSubscription>& sub, stream::EndReason reason,
                           const std::optional<stream::Notice>& why) = 0;
-  /// Around one drain of the subscription's inbox: what it queues between
-  /// the two calls may be written to the socket together, once.
-  virtual void hold_writes() {}
-  virtual void release_writes() {}
+  /// A notice said TWS was lost (true) or is back (false) for it.
+  virtual void on_sub_tws(const std::shared_ptr<WsSubscription>& sub, bool down) = 0;
 };
 
 class WsSubscription : public stream::Subscriber,
+                       public stream::LogConsumer,
+                       public stream::ClientStream::Encoder,
                        public std::enable_shared_from_this<WsSubscription> {
 public:
   struct Params {
@@ -60,104 +56,88 @@ public:
     std::optional<int> limit;
     int timeout_seconds = 300;
     bool from_path = false; // the connect-time subscription of /ws/stream/{id}/{type}
-    bool deflate = false;   // the connection compresses ticks (WsTickBytes::deflated)
+    bool deflate = false;   // the connection compresses ticks
+    std::size_t window = 100;
+    std::chrono::milliseconds slow_after{5000};
   };
 
-  WsSubscription(boost::asio::any_io_executor strand, std::weak_ptr<WsSubscriptionSink> sink,
-                 WsTickCache& cache, Params params);
+  enum class State {
+    opening,  // Hub::open asked, `subscribed` not sent yet
+    active,   // `subscribed` sent: its events go to the client
+    finished, // its last message was sent, or it was unsubscribed
+  };
 
-  // stream::Subscriber: any thread; they only post.
-  void deliver(const stream::TickEventPtr& tick) override;
-  void notify(const stream::Notice& notice) override;
+  WsSubscription(boost::asio::any_io_executor loop, std::weak_ptr<WsSubscriptionOwner> owner,
+                 Params params);
+  ~WsSubscription() override;
+
+  // stream::Subscriber: any thread; posts.
   void end(stream::EndReason reason, const std::optional<stream::Notice>& why) override;
+  // stream::LogConsumer: the loop.
+  void on_log_advanced() override;
 
-  // The connection's strand from here on.
-
+  // The loop from here on.
   const Params& params() const { return params_; }
   const std::string& request_id() const { return params_.request_id; }
-  /// `{"type":"tick","request_id":"<rid>",`: the same bytes for every tick.
-  const stream::Frame& tick_prefix() const { return prefix_; }
-  /// The prefix as a stored DEFLATE block: the start of a compressed tick.
-  const std::string& stored_prefix() const { return stored_prefix_; }
+  State state() const { return state_; }
+  bool active() const { return state_ == State::active; }
+  bool finished() const { return state_ == State::finished; }
+  stream::ClientStream& client() { return client_; }
+  const stream::ContractInfo& contract() const { return contract_; }
 
-  /// Hub::open succeeded: the stream id, counters and contract; its replay
-  /// (ticks received while the open waited) is held like early ticks.
+  /// Hub::open succeeded.
   void opened(const stream::OpenResult& result);
   bool is_open() const { return stream_id_ != 0; }
   std::uint64_t stream_id() const { return stream_id_; }
-  const stream::ContractInfo& contract() const { return contract_; }
-  /// The Hub still knows this stream (close() it when leaving).
+  /// The Hub still knows it (close() it when leaving).
   bool in_hub() const { return in_hub_; }
   void set_in_hub(bool in) { in_hub_ = in; }
-
-  /// `subscribed` was sent: ticks flow to the client from now on.
-  bool active() const { return active_; }
+  /// `subscribed` was sent: joins its log's readers; its events flow.
   void activate();
-  /// A last message (complete / error) is queued, or it was unsubscribed.
-  bool finished() const { return finished_; }
-  void set_finished() { finished_ = true; }
-
-  // Accounting of the connection's queue.
-  std::uint64_t ticks_queued() const { return ticks_queued_; }
-  void tick_queued() { ++ticks_queued_; }
-  /// A queued tick went to the socket.
-  void tick_taken();
-  /// A queued tick was dropped (counted in /stream/active).
-  void tick_dropped();
-  bool limit_reached() const;
-  /// Ticks sent plus queued: `complete`'s total_ticks.
-  std::uint64_t total_ticks() const { return ticks_sent_ + ticks_queued_; }
-  std::uint64_t ticks_sent() const { return ticks_sent_; }
-  std::uint64_t dropped() const { return dropped_; }
-  double duration_seconds() const;
-
-  /// A tick delivered before `subscribed` went out (the Hub may deliver
-  /// before its open answer arrives): held, at most `capacity`, oldest
-  /// dropped, and queued right after the answer.
-  void hold_early(WsTick tick, std::size_t capacity);
-  std::vector<WsTick> take_early();
-
-  /// TWS is lost for this subscription (TWS_DISCONNECTED .. reconnected).
+  /// Its last message went out, or it was unsubscribed: reads no more.
+  void set_finished();
+  /// TWS is lost for it (TWS_DISCONNECTED .. reconnected).
   bool tws_down() const { return tws_down_; }
   void set_tws_down(bool down) { tws_down_ = down; }
-
-  /// The client's `timeout` (armed by activate()).
+  /// The client's `timeout` (armed by its connection).
   boost::asio::steady_timer& timeout_timer() { return timeout_timer_; }
+  double duration_seconds() const;
+  /// Messages encoded since the last call (for the statistics).
+  std::size_t take_messages() {
+    const auto n = messages_;
+    messages_ = 0;
+    return n;
+  }
+
+  // stream::ClientStream::Encoder: WebSocket text frames.
+  void tick(std::string& out, const stream::LogEntry& e, stream::LogCursor& at,
+            std::uint64_t upto) override;
+  void notice(std::string& out, const stream::LogEntry& e) override;
+  void info(std::string& out, std::string_view code, std::string_view message,
+            std::string_view extra_json) override;
+  void error(std::string& out, std::string_view code, std::string_view message,
+             std::string_view details) override;
+  void complete(std::string& out, std::string_view reason, std::uint64_t total_ticks) override;
 
 private:
-  /// What the Hub hands over, in its order: a tick, a notice or the end.
-  struct Inbound {
-    enum class Kind { tick, notice, end };
-    Kind kind = Kind::tick;
-    WsTick tick;
-    std::optional<stream::Notice> notice;
-    stream::EndReason reason = stream::EndReason::stopped;
-  };
-  void enqueue(Inbound in);
-  void drain_inbox();
-
-  boost::asio::any_io_executor strand_;
-  // One post to the connection's strand per batch of deliveries, not per tick.
-  stream::DeliveryInbox<Inbound> inbox_;
-  std::vector<Inbound> draining_; // strand only
-  std::weak_ptr<WsSubscriptionSink> sink_;
-  WsTickCache& cache_;
+  boost::asio::any_io_executor loop_;
+  std::weak_ptr<WsSubscriptionOwner> owner_;
   const Params params_;
-  const stream::Frame prefix_;
-  std::string stored_prefix_;
+  stream::ClientStream client_;
+  // The per-client prefixes of its messages, and the tick prefix as a
+  // stored DEFLATE block (the start of a compressed tick).
+  std::string tick_prefix_, info_prefix_, error_prefix_, stored_tick_prefix_;
   boost::asio::steady_timer timeout_timer_;
-  std::shared_ptr<stream::ClientCounters> counters_;
-  std::deque<WsTick> early_;
   stream::ContractInfo contract_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::uint64_t stream_id_ = 0;
-  std::uint64_t ticks_sent_ = 0;
-  std::uint64_t ticks_queued_ = 0;
-  std::uint64_t dropped_ = 0;
+  std::size_t messages_ = 0;
+  State state_ = State::opening;
   bool in_hub_ = false;
-  bool active_ = false;
-  bool finished_ = false;
   bool tws_down_ = false;
 };
+
+/// Appends a WebSocket text message (one unmasked final frame) to `out`.
+void append_ws_text(std::string& out, std::string_view payload);
 
 } // namespace http

@@ -1,181 +1,168 @@
 #include "stream/client_stream.hpp"
 
-#include "stream/tick_json.hpp"
+#include <algorithm>
 
 namespace stream {
-namespace {
 
-std::string_view reason_name(EndReason r) {
-  switch (r) {
-  case EndReason::stopped: return "stopped";
-  case EndReason::shutdown: return "shutdown";
-  case EndReason::failed: return "failed";
-  }
-  return "stopped";
+ClientStream::ClientStream(Options options, Encoder& encoder)
+    : options_(std::move(options)), encoder_(encoder) {
+  options_.window = std::max<std::size_t>(1, options_.window);
 }
 
-std::string code_member(std::string_view code, std::string_view details = {}) {
-  std::string out = "\"code\":";
-  append_json_string(out, code);
-  if (!details.empty()) {
-    out += ",\"details\":";
-    append_json_string(out, details);
-  }
-  return out;
-}
+ClientStream::~ClientStream() { detach(); }
 
-} // namespace
-
-FrameFormat sse_frame_format() {
-  return FrameFormat{
-      // The frame is the tick's own bytes and shares the tick's count:
-      // one reference per delivery, not two (they are contended: every
-      // client thread touches them).
-      [](TickEventPtr t) {
-        const std::string* bytes = t->sse.get();
-        return Frame(std::move(t), bytes);
-      },
-      [](std::string json) {
-        return std::make_shared<const std::string>(sse_frame(std::nullopt, json));
-      },
-  };
-}
-
-ClientStream::ClientStream(Options options, FrameFormat format,
-                           std::shared_ptr<ClientCounters> counters)
-    : options_(std::move(options)), format_(std::move(format)), counters_(std::move(counters)),
-      queue_(options_.queue_capacity, options_.slow_after) {}
-
-void ClientStream::push_control(Frame frame) { queue_.push_control(std::move(frame)); }
-
-void ClientStream::start(const OpenResult& opened) {
+void ClientStream::start(const OpenResult& opened, std::string& out) {
   if (started_) return;
   started_ = true;
-  if (!counters_) counters_ = opened.counters;
-  contract_ = opened.contract;
-  stream_key_ = opened.stream_key;
-  push_event(info_json("stream started", {}));
+  counters_ = opened.counters;
+  cursor_ = LogCursor(opened.log, opened.start);
+  readers_ = opened.readers;
+  live_from_ = opened.live_from;
+  last_seq_ = opened.seq_before_start;
   // The gap comes first: a client learns of it before the ticks after it.
   if (opened.lost > 0) {
     const std::string n = std::to_string(opened.lost);
-    push_event(info_json(n + " ticks after the resume point are no longer held and were lost",
-                         code_member("ticks_lost") + ",\"ticks_lost\":" + n));
+    encoder_.info(out, "ticks_lost",
+                  n + " ticks after the resume point are no longer held and were lost",
+                  "\"ticks_lost\":" + n);
   } else if (opened.resume_unknown) {
-    push_event(info_json("the resume id (Last-Event-ID) is unknown to this stream, e.g. after "
-                         "a server restart: continuing with live ticks only",
-                         code_member("resume_unknown")));
+    encoder_.info(out, "resume_unknown",
+                  "the resume id (Last-Event-ID) is unknown to this stream, e.g. after a server "
+                  "restart: continuing with live ticks only",
+                  {});
   }
-  for (const auto& t : opened.replay) {
-    if (finished_) break;
-    push_tick(t, true);
-  }
-  auto early = std::move(early_);
-  early_.clear();
-  for (auto& t : early) on_tick(std::move(t));
 }
 
-void ClientStream::on_tick(TickEventPtr tick) {
-  if (finished_ || !tick) return;
-  if (!started_) {
-    early_.push_back(std::move(tick));
-    return;
-  }
-  push_tick(std::move(tick), false);
+void ClientStream::attach(LogConsumer* consumer) {
+  if (!readers_ || consumer_) return;
+  consumer_ = consumer;
+  readers_->add(consumer);
 }
 
-void ClientStream::push_tick(TickEventPtr tick, bool replayed) {
-  if (replayed) {
-    // The client has not had a chance to read yet: a replay larger than the
-    // queue must not count as falling behind, so it is never dropped.
-    queue_.push_control(format_.tick(std::move(tick)));
-  } else {
-    switch (queue_.push(format_.tick(std::move(tick)))) {
-    case FrameQueue::Push::queued: ++ticks_queued_; break;
-    case FrameQueue::Push::dropped_oldest:
-      if (counters_) ++counters_->dropped;
-      break;
-    case FrameQueue::Push::slow_consumer: {
-      if (counters_) ++counters_->dropped;
-      slow_ = true;
-      finish_with(error_event_json(
-          options_.con_id, iso_now(), "SLOW_CONSUMER",
-          "The client did not read fast enough: " + std::to_string(queue_.dropped()) +
-              " ticks were dropped and the stream is closed",
-          "Read the stream continuously, or request a less busy tick type or a limit"));
-      return;
+void ClientStream::detach() {
+  if (readers_ && consumer_) readers_->remove(consumer_);
+  consumer_ = nullptr;
+}
+
+std::uint64_t ClientStream::allowed_start(std::uint64_t head) const {
+  const std::uint64_t tail = cursor_.log()->tail();
+  // A resume replay is bounded by the log's memory only: the client has not
+  // had a chance to read yet.
+  if (cursor_.position() < live_from_) return tail;
+  const std::uint64_t window_start = head > options_.window ? head - options_.window : 0;
+  return std::max(tail, window_start);
+}
+
+bool ClientStream::skip_to(std::string& out, std::uint64_t to, Clock::time_point now) {
+  cursor_.seek(to);
+  const LogEntry* e = cursor_.get();
+  if (!e) return false; // dropped meanwhile too: the caller looks again
+  // Ticks before the new position that this client never read.
+  const std::uint64_t before = e->seq - (e->is_tick() ? 1 : 0);
+  const std::uint64_t n = before > last_seq_ ? before - last_seq_ : 0;
+  last_seq_ = std::max(last_seq_, before);
+  if (n == 0) return true;
+  count_drops(n);
+  if (!behind_since_) behind_since_ = now;
+  const std::string count = std::to_string(n);
+  encoder_.info(out, "ticks_lost",
+                count + " ticks were dropped: the client did not read fast enough",
+                "\"ticks_lost\":" + count);
+  return true;
+}
+
+void ClientStream::count_drops(std::uint64_t n) {
+  dropped_ += n;
+  if (counters_) counters_->dropped.fetch_add(n, std::memory_order_relaxed);
+}
+
+std::size_t ClientStream::read(std::string& out, std::size_t budget, Clock::time_point now) {
+  if (!started_ || finished_) return 0;
+  const auto& log = cursor_.log();
+  std::uint64_t head = log->head();
+  std::size_t ticks = 0;
+  if (cursor_.position() < allowed_start(head)) skip_to(out, allowed_start(head), now);
+  while (out.size() < budget) {
+    if (cursor_.position() >= head) {
+      head = log->head();
+      if (cursor_.position() >= head) break;
     }
+    const LogEntry* e = cursor_.get();
+    if (!e) {
+      // Fallen behind what the log holds while reading: skip ahead.
+      head = log->head();
+      if (cursor_.position() >= head) break;
+      skip_to(out, allowed_start(head), now);
+      continue;
     }
-    if (!limit_reached()) return;
-    finish_with(complete_event_json(options_.con_id, iso_now(), "limit_reached",
-                                    ticks_sent_ + ticks_queued_));
-    return;
+    last_seq_ = e->seq;
+    if (e->is_tick()) {
+      encoder_.tick(out, *e, cursor_, head);
+      cursor_.advance();
+      ++ticks;
+      ++ticks_sent_;
+      if (options_.limit && ticks_sent_ >= static_cast<std::uint64_t>(*options_.limit)) {
+        finish(out, "limit_reached");
+        break;
+      }
+    } else {
+      // Notices of a resume replay are history: only its ticks are replayed.
+      if (cursor_.position() >= live_from_) encoder_.notice(out, *e);
+      cursor_.advance();
+    }
   }
-  ++ticks_queued_;
-  if (limit_reached())
-    finish_with(complete_event_json(options_.con_id, iso_now(), "limit_reached",
-                                    ticks_sent_ + ticks_queued_));
+  if (ticks > 0 && counters_) counters_->ticks_sent.fetch_add(ticks, std::memory_order_relaxed);
+  return ticks;
 }
 
-bool ClientStream::limit_reached() const {
-  return options_.limit &&
-         ticks_sent_ + ticks_queued_ >= static_cast<std::uint64_t>(*options_.limit);
+bool ClientStream::at_head() const {
+  return !started_ || finished_ || cursor_.position() >= cursor_.log()->head();
 }
 
-void ClientStream::on_notice(const Notice& n) {
-  if (finished_ || !started_) return;
-  if (n.kind == Notice::Kind::info) {
-    push_event(info_json(n.message, code_member(n.code, n.details)));
-  } else {
-    push_event(error_event_json(options_.con_id, iso_now(), n.code, n.message, n.details));
-  }
+void ClientStream::skip_if_behind(std::string& out, Clock::time_point now) {
+  if (!started_ || finished_) return;
+  const std::uint64_t head = cursor_.log()->head();
+  const std::uint64_t allowed = allowed_start(head);
+  if (cursor_.position() < allowed) skip_to(out, allowed, now);
 }
 
-void ClientStream::on_end(EndReason reason, const std::optional<Notice>& why) {
+void ClientStream::caught_up() { behind_since_.reset(); }
+
+bool ClientStream::slow(Clock::time_point now) const {
+  return behind_since_ && now - *behind_since_ >= options_.slow_after;
+}
+
+void ClientStream::finish(std::string& out, std::string_view reason) {
   if (finished_) return;
-  if (reason == EndReason::failed) {
-    if (why)
-      finish_with(
-          error_event_json(options_.con_id, iso_now(), why->code, why->message, why->details));
-    else
-      finish_with(error_event_json(options_.con_id, iso_now(), "INTERNAL_ERROR",
-                                   "The upstream subscription failed", "Retry the request"));
-    return;
-  }
-  finish_with(complete_event_json(options_.con_id, iso_now(), reason_name(reason),
-                                  ticks_sent_ + ticks_queued_));
-}
-
-void ClientStream::on_timeout() {
-  if (finished_) return;
-  finish_with(
-      complete_event_json(options_.con_id, iso_now(), "timeout", ticks_sent_ + ticks_queued_));
-}
-
-void ClientStream::on_idle(Frame keepalive) {
-  if (finished_) return;
-  queue_.push_control(std::move(keepalive));
-}
-
-void ClientStream::take(std::vector<Frame>& out) {
-  queue_.take_all(out);
-  ticks_sent_ += ticks_queued_;
-  if (counters_) counters_->ticks_sent += ticks_queued_;
-  ticks_queued_ = 0;
-}
-
-void ClientStream::push_event(std::string json) {
-  queue_.push_control(format_.event(std::move(json)));
-}
-
-void ClientStream::finish_with(std::string json) {
-  push_event(std::move(json));
   finished_ = true;
-  early_.clear();
+  encoder_.complete(out, reason, ticks_sent_);
 }
 
-std::string ClientStream::info_json(std::string_view message, std::string_view extra_json) const {
-  return info_event_json(options_.con_id, iso_now(), message, options_.tick_type, stream_key_,
-                         contract_, extra_json);
+void ClientStream::fail(std::string& out, std::string_view code, std::string_view message,
+                        std::string_view details) {
+  if (finished_) return;
+  finished_ = true;
+  encoder_.error(out, code, message, details);
+}
+
+void ClientStream::end_slow(std::string& out) {
+  if (finished_) return;
+  if (started_) {
+    // What it will never read now counts as dropped.
+    const std::uint64_t head = cursor_.log()->head();
+    if (head > cursor_.position()) {
+      cursor_.seek(head - 1);
+      if (const LogEntry* e = cursor_.get(); e && e->seq > last_seq_) {
+        count_drops(e->seq - last_seq_);
+        last_seq_ = e->seq;
+      }
+    }
+  }
+  slow_ = true;
+  fail(out, "SLOW_CONSUMER",
+       "The client did not read fast enough: " + std::to_string(dropped_) +
+           " ticks were dropped and the stream is closed",
+       "Read the stream continuously, or request a less busy tick type or a limit");
 }
 
 } // namespace stream

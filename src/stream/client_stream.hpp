@@ -1,113 +1,142 @@
-// stream::ClientStream: what one client stream sends, whatever the transport
-// (design.md "One path for a tick"): its `limit`, its counters, its bounded
-// queue of shared frames and the events of api.md §3 (info, tick, error,
-// complete). A transport session (SSE now, WebSocket later) feeds it what
-// the Hub delivers and its own timers, takes every queued frame for one
-// gather write, and closes once finished() and drained.
+// stream::ClientStream: one client stream, whatever the transport (an SSE
+// response, a WebSocket subscription): its cursor in the stream's Log, its
+// `limit`, its counters, its window and the slow-consumer rule
+// (design.md "Streams are logs, consumers are cursors"; README "Slow
+// clients").
 //
-// Limit accounting is exact: a tick counts when it is taken for writing, so
-// a tick dropped from a full queue never counts, and once the ticks taken
-// plus the ticks queued reach `limit` the stream stops accepting ticks and
-// queues `complete` (`limit_reached`, total_ticks = limit).
+// A transport session owns the socket and one output buffer. When the log
+// advances (or its write completed) it calls read(), which appends the
+// client's next events - ticks and notices as the log encoded them, through
+// the transport's Encoder - to that buffer; the session writes the buffer
+// at once. Per-client events (the first `info`, `complete`, `error`,
+// replies) are appended to the same buffer by the session when they happen:
+// the buffer is the client's never-dropped control queue, and everything in
+// it keeps its order.
 //
-// Not thread-safe: owned by the transport session's strand.
+// The window: a client may fall at most `window` entries behind the log's
+// head (IB_STREAM_BUFFER_SIZE; a resume replay from the log's memory does
+// not count) and never behind the oldest entry the log holds. When it has
+// fallen further - its socket did not take what it had - it skips ahead:
+// the ticks skipped are counted (`dropped`) and announced with an `info`
+// `ticks_lost` carrying their number. A client that stays behind (it skips
+// and does not catch up) for `slow_after` is a slow consumer: the session
+// ends it with `error` SLOW_CONSUMER.
+//
+// Limit accounting is exact: a tick counts when it is read for writing
+// (skipped ticks never count); the limit-th tick is followed by `complete`
+// `limit_reached`.
+//
+// Not thread-safe: owned by the transport session, used on its event loop.
 #pragma once
 
-#include "stream/frame_queue.hpp"
 #include "stream/hub.hpp"
+#include "stream/log.hpp"
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
-#include <vector>
+#include <string_view>
 
 namespace stream {
 
-/// How a transport frames events: ticks come pre-serialized by the Hub,
-/// other events are one-line JSON objects. `tick` may keep the pointer (the
-/// frame can share the tick's lifetime instead of a count of its own).
-struct FrameFormat {
-  std::function<Frame(TickEventPtr)> tick;
-  std::function<Frame(std::string json)> event;
-};
-
-/// SSE: the Hub's shared tick frame as is; events as "data: <json>\n\n".
-FrameFormat sse_frame_format();
-
 class ClientStream {
 public:
-  struct Options {
-    int con_id = 0;
-    tws::TickType tick_type = tws::TickType::last;
-    std::optional<int> limit;
-    std::size_t queue_capacity = 100; // IB_STREAM_BUFFER_SIZE
-    /// Drops since the last drain that make a slow consumer (0: one queue).
-    std::size_t slow_after = 0;
+  using Clock = std::chrono::steady_clock;
+
+  /// How a transport writes what a client stream sends; each call appends
+  /// one whole event (SSE frame, WebSocket frame) to `out`.
+  class Encoder {
+  public:
+    virtual ~Encoder() = default;
+    /// A tick of the log; `at` is the cursor on it (for encodings a log
+    /// makes on demand, e.g. LogCursor::deflated(upto)).
+    virtual void tick(std::string& out, const LogEntry& e, LogCursor& at, std::uint64_t upto) = 0;
+    /// A notice of the log (info or error about the whole stream).
+    virtual void notice(std::string& out, const LogEntry& e) = 0;
+    /// A per-client `info`: `code`, `message`, further members of the info
+    /// object (`extra_json`, e.g. `"ticks_lost":12`).
+    virtual void info(std::string& out, std::string_view code, std::string_view message,
+                      std::string_view extra_json) = 0;
+    virtual void error(std::string& out, std::string_view code, std::string_view message,
+                       std::string_view details) = 0;
+    virtual void complete(std::string& out, std::string_view reason, std::uint64_t total_ticks) = 0;
   };
 
-  /// `counters` is shared with the Hub's snapshots; when null, start()
-  /// adopts OpenResult::counters.
-  ClientStream(Options options, FrameFormat format, std::shared_ptr<ClientCounters> counters);
+  struct Options {
+    std::optional<int> limit;
+    std::size_t window = 100; // IB_STREAM_BUFFER_SIZE
+    std::chrono::milliseconds slow_after{5000};
+  };
 
-  /// Queues a frame that must go out before the stream's events (e.g. the
-  /// SSE response head and `retry:` line). Never dropped, not a tick.
-  void push_control(Frame frame);
+  ClientStream(Options options, Encoder& encoder);
+  ~ClientStream();
+  ClientStream(const ClientStream&) = delete;
+  ClientStream& operator=(const ClientStream&) = delete;
 
-  /// The stream is open: adopts its counters (see above), queues the
-  /// `info` "stream started" event, an `info` about lost ticks (code
-  /// ticks_lost) or an unknown resume id (code resume_unknown), then the
-  /// replayed ticks. Ticks delivered before start() are held and queued
-  /// after it.
-  void start(const OpenResult& opened);
-
-  /// A live tick from the Hub.
-  void on_tick(TickEventPtr tick);
-  /// A notice from the Hub: `info` (message + code) or `error` event.
-  void on_notice(const Notice& notice);
-  /// The Hub ended the stream: `complete` (stopped, shutdown) or, for
-  /// failed, the `error` event of `why`.
-  void on_end(EndReason reason, const std::optional<Notice>& why);
-  /// The client's `timeout` passed: `complete` `timeout`.
-  void on_timeout();
-  /// Keep-alive frame after silence (transport specific bytes).
-  void on_idle(Frame keepalive);
-
-  /// Moves every queued frame into `out` (one gather write); the ticks among
-  /// them count as sent from now on.
-  void take(std::vector<Frame>& out);
-
-  bool has_frames() const { return !queue_.empty(); }
-  /// A last event (complete / error) is queued: nothing more is accepted;
-  /// close once the queue is written.
-  bool finished() const { return finished_; }
-  /// Ended by SLOW_CONSUMER: the transport closes soon even if the last
-  /// frames cannot be written.
-  bool slow_consumer() const { return slow_; }
+  /// The Hub opened the stream: places the cursor and appends the notices
+  /// of a resume (ticks_lost / resume_unknown) to `out`.
+  void start(const OpenResult& opened, std::string& out);
   bool started() const { return started_; }
+  /// Joins the log's reader group of this event loop: `consumer` is called
+  /// when the log advances. On that loop.
+  void attach(LogConsumer* consumer);
+  /// Leaves it (idempotent); no more calls after this.
+  void detach();
+
+  /// Appends the next events to `out`: ticks and notices from the cursor to
+  /// the log's head, while `out` holds less than `budget` bytes; skips ahead
+  /// first when it has fallen behind its window. Stops after the limit-th
+  /// tick (then finished()). Returns the ticks read.
+  std::size_t read(std::string& out, std::size_t budget, Clock::time_point now);
+  /// Nothing to read now (or finished).
+  bool at_head() const;
+  /// For a client whose write is still in flight: when the log has run
+  /// more than a window ahead, skip now (counted, announced in `out`).
+  void skip_if_behind(std::string& out, Clock::time_point now);
+  /// The session wrote everything read so far and nothing is left to read:
+  /// the client is not behind.
+  void caught_up();
+  /// It has stayed behind for `slow_after`.
+  bool slow(Clock::time_point now) const;
+  bool behind() const { return behind_since_.has_value(); }
+
+  // The last event: after one of these nothing more is read.
+  /// `complete` with `reason` and total_ticks.
+  void finish(std::string& out, std::string_view reason);
+  /// An `error` event (the stream failed).
+  void fail(std::string& out, std::string_view code, std::string_view message,
+            std::string_view details);
+  /// `error` SLOW_CONSUMER; what it skipped last is counted.
+  void end_slow(std::string& out);
+  bool finished() const { return finished_; }
+  bool slow_consumer() const { return slow_; }
 
   std::uint64_t ticks_sent() const { return ticks_sent_; }
-  std::uint64_t ticks_queued() const { return ticks_queued_; }
-  std::uint64_t dropped() const { return queue_.dropped(); }
+  std::uint64_t dropped() const { return dropped_; }
+  std::uint64_t position() const { return cursor_.position(); }
 
 private:
-  void push_tick(TickEventPtr tick, bool replayed);
-  void push_event(std::string json);
-  void finish_with(std::string json);
-  bool limit_reached() const;
-  std::string info_json(std::string_view message, std::string_view extra_json) const;
+  /// Where the cursor may be at the least: the window's start, the oldest
+  /// entry held, or (in a resume replay) just the oldest entry held.
+  std::uint64_t allowed_start(std::uint64_t head) const;
+  /// Moves the cursor to `to` and accounts for the ticks skipped.
+  bool skip_to(std::string& out, std::uint64_t to, Clock::time_point now);
+  void count_drops(std::uint64_t n);
 
   Options options_;
-  FrameFormat format_;
+  Encoder& encoder_;
+  LogCursor cursor_;
+  std::shared_ptr<ReaderGroup> readers_;
+  LogConsumer* consumer_ = nullptr;
   std::shared_ptr<ClientCounters> counters_;
-  FrameQueue queue_;
-  ContractInfo contract_;
-  std::string stream_key_;
-  std::vector<TickEventPtr> early_; // ticks delivered before start()
-  std::uint64_t ticks_sent_ = 0;    // taken for writing
-  std::uint64_t ticks_queued_ = 0;  // in the queue now
+  std::uint64_t live_from_ = 0; // positions before it: a resume replay
+  std::uint64_t last_seq_ = 0;  // sequence number of the last tick read or skipped
+  std::uint64_t ticks_sent_ = 0;
+  std::uint64_t dropped_ = 0;
+  std::optional<Clock::time_point> behind_since_;
   bool started_ = false;
   bool finished_ = false;
   bool slow_ = false;

@@ -241,7 +241,7 @@ void Hub::Impl::join(PendingOpen p, const tws::ContractDetails& d) {
     return;
   }
   auto seq_base = last_seq_[key];
-  auto s = std::make_shared<Subscription>(key, d, cfg_.ring_capacity, seq_base);
+  auto s = std::make_shared<Subscription>(key, d, cfg_.log, seq_base);
   s->started_iso = iso_now();
   s->started_unix = unix_now();
   s->waiting.push_back(std::move(p));
@@ -249,8 +249,7 @@ void Hub::Impl::join(PendingOpen p, const tws::ContractDetails& d) {
   request_upstream(s);
 }
 
-void Hub::Impl::attach(const std::shared_ptr<Subscription>& s, PendingOpen p,
-                       std::optional<std::uint64_t> replay_after) {
+void Hub::Impl::attach(const std::shared_ptr<Subscription>& s, PendingOpen p, bool from_start) {
   if (pending_opens_ > 0) --pending_opens_;
   if (s->linger_timer) {
     s->linger_timer->cancel();
@@ -260,15 +259,24 @@ void Hub::Impl::attach(const std::shared_ptr<Subscription>& s, PendingOpen p,
   OpenResult r;
   r.stream_id = next_stream_id_++;
   r.contract = s->contract;
-  r.stream_key = std::to_string(s->key.first) + ":" + std::string(tws::to_string(s->key.second));
+  r.stream_key = s->stream_key;
   r.counters = std::make_shared<ClientCounters>();
+  r.log = s->log;
+  if (p.request.loop) r.readers = s->log->readers(*p.request.loop);
+  const std::uint64_t head = s->log->head();
+  r.live_from = head;
   if (p.request.last_event_id) {
-    auto replay = s->ring.after(*p.request.last_event_id);
-    r.resume_unknown = replay.unknown_id;
-    r.lost = replay.lost;
-    r.replay = std::move(replay.items);
-  } else if (replay_after) {
-    r.replay = s->ring.after(*replay_after).items;
+    const auto resume = s->log->resume_after(*p.request.last_event_id);
+    r.start = resume.position;
+    r.seq_before_start = resume.seq_before;
+    r.lost = resume.lost;
+    r.resume_unknown = resume.unknown;
+  } else if (from_start) {
+    r.start = r.live_from = s->log->tail();
+    r.seq_before_start = s->seq_base;
+  } else {
+    r.start = head;
+    r.seq_before_start = s->log->last_seq();
   }
   ClientEntry e{p.sub, s->key, {}, r.counters};
   e.info.id = r.stream_id;

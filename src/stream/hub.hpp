@@ -1,26 +1,31 @@
 // stream::Hub: one upstream TWS tick-by-tick subscription per (contract,
 // tick type), shared by every client stream of that pair whatever the
-// transport (design.md "One path for a tick", api.md §4). The Hub owns the
-// TWS connection (tws::Client): it connects at start, reconnects with capped
-// exponential backoff and jitter, resubscribes after a reconnect, after
-// 1101/1102 and after a market-data farm flap, and runs a watchdog that
-// re-requests a subscription gone silent.
+// transport (design.md, api.md §4). The Hub owns the TWS connection
+// (tws::Client): it connects at start, reconnects with capped exponential
+// backoff and jitter, resubscribes after a reconnect, after 1101/1102 and
+// after a market-data farm flap, and runs a watchdog that re-requests a
+// subscription gone silent.
 //
-// Each tick is serialized once (the SSE frame, with its sequence id) into a
-// shared immutable buffer and handed to every Subscriber.
+// Each subscription has a stream::Log: every tick and every notice is
+// appended once, encoded once per wire format, and published; client
+// streams read it through their own cursors on their own event loops
+// (client_stream.hpp). The Hub never touches a client's state per tick: it
+// only wakes the log's reader groups (coalesced). It tells a client
+// directly only that its stream ended (Subscriber::end).
 //
 // Thread-safety: every public member function may be called from any
 // thread; it posts to the Hub's strand. Completion handlers and Subscriber
 // callbacks run on the Hub's strand: they must not block and must post to
-// their own strand for any real work. The Hub never does socket I/O for
+// their own event loop for any real work. The Hub never does socket I/O for
 // clients.
 #pragma once
 
-#include "stream/frame_queue.hpp"
+#include "stream/log.hpp"
 #include "stream/sse_events.hpp"
 #include "tws/client.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/io_context.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -32,17 +37,6 @@
 #include <vector>
 
 namespace stream {
-
-/// One tick as every client receives it; immutable and shared.
-struct TickEvent {
-  std::uint64_t seq = 0; // the subscription's sequence number (SSE `id:`)
-  int con_id = 0;
-  tws::TickType tick_type = tws::TickType::last;
-  std::string data_json; // api.md §1 `data` object
-  std::string iso_time;  // server send time, ISO-8601 UTC ms `Z`
-  Frame sse;             // "id: <seq>\ndata: {tick event}\n\n"
-};
-using TickEventPtr = std::shared_ptr<const TickEvent>;
 
 /// A non-tick event for the clients of one subscription.
 struct Notice {
@@ -68,17 +62,17 @@ struct ClientCounters {
   std::atomic<std::uint64_t> dropped{0};
 };
 
-/// A client stream as the Hub sees it. Implemented by the transports
-/// (SSE session, WebSocket subscription). Callbacks run on the Hub's strand
-/// and must only post to the client's own strand.
+/// A client stream as the Hub sees it (an SSE session, a WebSocket
+/// subscription). Ticks and notices reach it through the stream's Log; the
+/// Hub calls it only to end it, on the Hub's strand: it must only post to
+/// the client's own event loop.
 class Subscriber {
 public:
   virtual ~Subscriber() = default;
-  virtual void deliver(const TickEventPtr& tick) = 0;
-  virtual void notify(const Notice& notice) = 0;
-  /// The Hub ends this stream; after this no callback runs for it and the
-  /// Hub has already forgotten it (no close() needed, harmless if called).
-  /// `why` is set for EndReason::failed.
+  /// The Hub ends this stream; the Hub has already forgotten it (no
+  /// close() needed, harmless if called). `why` is set for
+  /// EndReason::failed. Entries the log got before this are still there to
+  /// read.
   virtual void end(EndReason reason, const std::optional<Notice>& why) = 0;
 };
 
@@ -99,6 +93,8 @@ struct OpenRequest {
   std::string remote;                         // client address, for /stream/active
   std::optional<int> limit;
   int timeout_seconds = 300;
+  /// The event loop the client reads on (its log reader group).
+  boost::asio::io_context* loop = nullptr;
 };
 
 struct OpenResult {
@@ -106,9 +102,18 @@ struct OpenResult {
   std::uint64_t stream_id = 0;    // this client stream (for close())
   ContractInfo contract;
   std::string stream_key; // "265598:BidAsk", the `stream_id` of the info event
-  /// Resume (last_event_id given): ticks after it still held, oldest first...
-  std::vector<TickEventPtr> replay;
-  /// ...how many after it are no longer held (an `info` should say so)...
+  /// The stream's log and the reader group of the client's loop.
+  std::shared_ptr<Log> log;
+  std::shared_ptr<ReaderGroup> readers;
+  /// The client's first position in the log: the head, or for a resume
+  /// the first tick after last_event_id still held...
+  std::uint64_t start = 0;
+  /// ...positions before this one are that replay (the head at the open)...
+  std::uint64_t live_from = 0;
+  /// ...the sequence number of the last tick before `start`...
+  std::uint64_t seq_before_start = 0;
+  /// ...how many ticks after last_event_id are no longer held (an `info`
+  /// says so)...
   std::uint64_t lost = 0;
   /// ...or the id is not one this subscription numbered (e.g. the server
   /// restarted): live only.
@@ -169,7 +174,7 @@ struct HubConfig {
   tws::ClientConfig tws;
   std::size_t max_streams = 50;
   std::size_t max_clients = 10000;
-  std::size_t ring_capacity = 1000; // ticks kept per subscription for resume
+  LogLimits log;                    // events kept per subscription (resume window)
   int reconnect_attempts = 3;       // quick attempts, then capped backoff
   std::chrono::milliseconds backoff_initial{500};
   std::chrono::milliseconds backoff_max{30000};

@@ -4,7 +4,6 @@
 #pragma once
 
 #include "stream/hub.hpp"
-#include "stream/sequence_ring.hpp"
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -54,18 +53,21 @@ private:
 struct Subscription {
   enum class State { pending, live, stale, disconnected, lingering };
 
-  Subscription(StreamKeyPair k, tws::ContractDetails d, std::size_t ring_capacity,
-               std::uint64_t seq_base)
+  Subscription(StreamKeyPair k, tws::ContractDetails d, LogLimits limits, std::uint64_t seq_base)
       : key(k), details(std::move(d)), contract(ContractInfo::from(details)),
-        ring(ring_capacity, seq_base), created_seq(seq_base) {}
+        stream_key(std::to_string(k.first) + ":" + std::string(tws::to_string(k.second))),
+        log(std::make_shared<Log>(seq_base, limits)), seq_base(seq_base) {}
 
   StreamKeyPair key;
   tws::ContractDetails details;
   ContractInfo contract;
-  SequenceRing<TickEventPtr> ring;
-  /// Sequence number before this subscription's first tick: clients that
-  /// waited for its confirmation also get ticks that raced ahead of it.
-  std::uint64_t created_seq = 0;
+  std::string stream_key; // "265598:BidAsk"
+  /// Every tick and notice, encoded once per wire format; the clients'
+  /// cursors read it. Clients that waited for the subscription's
+  /// confirmation start at its position 0 (ticks that raced ahead of the
+  /// confirmation included).
+  std::shared_ptr<Log> log;
+  std::uint64_t seq_base = 0;
   State state = State::pending;
   int req_id = 0;          // current TWS request (0: none)
   std::uint64_t epoch = 0; // bumped per request: stale callbacks are ignored
@@ -132,6 +134,9 @@ struct Hub::Impl : std::enable_shared_from_this<Hub::Impl> {
   std::map<StreamKeyPair, std::shared_ptr<Subscription>> subs_;
   std::map<StreamKeyPair, std::uint64_t> last_seq_; // survives re-created subscriptions
   std::uint64_t total_ticks_ = 0;
+  // Scratch buffers of on_tick / notify: a tick's encodings are built here
+  // and copied into the log (no allocation per tick once warm).
+  std::string data_scratch_, sse_scratch_, ws_scratch_;
 
   void request_upstream(const std::shared_ptr<Subscription>& s);
   void cancel_upstream(Subscription& s);
@@ -162,8 +167,9 @@ struct Hub::Impl : std::enable_shared_from_this<Hub::Impl> {
   void after_connected(PendingOpen p);
   void resolve_contract(PendingOpen p);
   void join(PendingOpen p, const tws::ContractDetails& d);
-  void attach(const std::shared_ptr<Subscription>& s, PendingOpen p,
-              std::optional<std::uint64_t> replay_after = std::nullopt);
+  /// `from_start`: the client waited for the subscription's confirmation
+  /// and reads from the log's first entry.
+  void attach(const std::shared_ptr<Subscription>& s, PendingOpen p, bool from_start = false);
   void answer_error(PendingOpen& p, OpenError e);
   void flush_waiting_tws();
   void close(std::uint64_t stream_id);

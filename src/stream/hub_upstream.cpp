@@ -5,6 +5,7 @@
 #include "stream/hub_impl.hpp"
 
 #include "stream/tick_json.hpp"
+#include "stream/wire_formats.hpp"
 
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
@@ -269,7 +270,7 @@ void Hub::Impl::confirm(const std::shared_ptr<Subscription>& s, std::uint64_t ep
     s->state = Subscription::State::live;
   auto waiting = std::move(s->waiting);
   s->waiting.clear();
-  for (auto& w : waiting) attach(s, std::move(w), s->created_seq);
+  for (auto& w : waiting) attach(s, std::move(w), true);
 }
 
 void Hub::Impl::cancel_upstream(Subscription& s) {
@@ -285,7 +286,7 @@ void Hub::Impl::drop_subscription(const StreamKeyPair& key) {
   if (s->linger_timer) s->linger_timer->cancel();
   if (s->rerequest_timer) s->rerequest_timer->cancel();
   cancel_upstream(*s);
-  last_seq_[key] = s->ring.last_seq();
+  last_seq_[key] = s->log->last_seq();
   subs_.erase(it);
 }
 
@@ -293,17 +294,19 @@ void Hub::Impl::on_tick(const std::shared_ptr<Subscription>& s, std::uint64_t ep
                         const tws::Tick& t) {
   if (s->epoch != epoch) return;
   const auto now = Clock::now();
-  auto ev = std::make_shared<TickEvent>();
-  ev->seq = s->ring.last_seq() + 1;
-  ev->con_id = s->key.first;
-  ev->tick_type = s->key.second;
-  ev->data_json.reserve(256);
-  std::visit([&](const auto& x) { append_tick_json(ev->data_json, x); }, t);
-  ev->iso_time = iso_now();
-  ev->sse = std::make_shared<const std::string>(
-      sse_frame(ev->seq, tick_event_json(ev->con_id, ev->iso_time, ev->data_json)));
-  TickEventPtr shared = std::move(ev);
-  s->ring.push(shared);
+  // Encoded once per wire format, appended once: every client reads these
+  // bytes through its cursor.
+  data_scratch_.clear();
+  std::visit([&](const auto& x) { append_tick_json(data_scratch_, x); }, t);
+  char iso[32];
+  const TickParts parts{s->log->next_seq(), s->key.first, s->key.second, iso_now(iso),
+                        data_scratch_};
+  sse_scratch_.clear();
+  append_sse_tick(sse_scratch_, parts);
+  ws_scratch_.clear();
+  append_ws_tick_suffix(ws_scratch_, parts);
+  s->log->append(EntryKind::tick, sse_scratch_, ws_scratch_);
+  s->log->publish();
   ++s->ticks;
   ++total_ticks_;
   s->rate.add(unix_now());
@@ -322,7 +325,6 @@ void Hub::Impl::on_tick(const std::shared_ptr<Subscription>& s, std::uint64_t ep
   } else if (s->state == Subscription::State::disconnected) {
     s->state = Subscription::State::live;
   }
-  for (const auto& [id, sub] : s->clients) sub->deliver(shared);
 }
 
 void Hub::Impl::on_sub_error(const std::shared_ptr<Subscription>& s, std::uint64_t epoch,
@@ -397,7 +399,24 @@ void Hub::Impl::resubscribe_all(const std::string& why) {
 }
 
 void Hub::Impl::notify(Subscription& s, const Notice& n) {
-  for (const auto& [id, sub] : s.clients) sub->notify(n);
+  char iso[32];
+  NoticeParts parts;
+  parts.error = n.kind == Notice::Kind::error;
+  parts.code = n.code;
+  parts.message = n.message;
+  parts.details = n.details;
+  parts.con_id = s.key.first;
+  parts.tick_type = s.key.second;
+  parts.stream_key = s.stream_key;
+  parts.contract = &s.contract;
+  parts.iso_time = iso_now(iso);
+  sse_scratch_.clear();
+  append_sse_notice(sse_scratch_, parts);
+  ws_scratch_.clear();
+  append_ws_notice_suffix(ws_scratch_, parts);
+  s.log->append(parts.error ? EntryKind::error : EntryKind::info, sse_scratch_, ws_scratch_,
+                n.code);
+  s.log->publish();
 }
 
 void Hub::Impl::notify_all(const Notice& n) {

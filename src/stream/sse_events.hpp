@@ -29,10 +29,14 @@ struct ContractInfo {
   static ContractInfo from(const tws::ContractDetails& d);
 };
 
+class JsonWriter;
+
 /// The `contract` object: {"symbol":..,"sec_type":..,"exchange":..,
 /// "primary_exchange":..,"currency":..,"local_symbol":..,"trading_class":..,
 /// "min_tick":..}; the SSE info event and WebSocket replies share it.
 void append_contract_json(std::string& out, const ContractInfo& c);
+/// The same, as the next value of `w`.
+void write_contract(JsonWriter& w, const ContractInfo& c);
 
 /// {"type":"tick","contract_id":..,"timestamp":iso,"data":<tick_json>}
 std::string tick_event_json(int con_id, std::string_view iso_timestamp, std::string_view tick_json);

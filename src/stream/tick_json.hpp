@@ -18,6 +18,9 @@ std::string format_utc(std::int64_t unix_time);
 std::string format_iso_ms(std::int64_t unix_ms);
 /// Now, as format_iso_ms.
 std::string iso_now();
+/// The same two into `buf` (no allocation); the view points into it.
+std::string_view format_iso_ms(char (&buf)[32], std::int64_t unix_ms);
+std::string_view iso_now(char (&buf)[32]);
 
 /// Appends `s` as a JSON string literal (quotes and escapes included);
 /// valid UTF-8 is kept, invalid bytes become U+FFFD (see json_text.hpp).

@@ -1,7 +1,6 @@
 #include "ws/ws_messages.hpp"
 
-#include "stream/json_text.hpp"
-#include "stream/tick_json.hpp"
+#include "stream/json_writer.hpp"
 
 #include <boost/json/serialize.hpp>
 
@@ -10,27 +9,12 @@
 namespace ws {
 namespace {
 
+using stream::JsonWriter;
+
 /// `{"type":"<type>"` then `,"id":<id>` when given.
-void open_message(std::string& out, std::string_view type, std::optional<std::string_view> id) {
-  out += "{\"type\":\"";
-  out += type;
-  out += '"';
-  if (id) {
-    out += ",\"id\":";
-    stream::append_json_utf8(out, *id);
-  }
-}
-
-void string_member(std::string& out, std::string_view name, std::string_view value) {
-  out += ",\"";
-  out += name;
-  out += "\":";
-  stream::append_json_utf8(out, value);
-}
-
-/// `,"timestamp":"<ts>"`
-void timestamp_member(std::string& out, std::string_view timestamp) {
-  string_member(out, "timestamp", timestamp);
+void open_message(JsonWriter& w, std::string_view type, std::optional<std::string_view> id) {
+  w.begin_object().member("type", type);
+  if (id) w.member("id", *id);
 }
 
 /// A reply whose `data` is spliced in as is.
@@ -38,11 +22,9 @@ std::string reply_with_data(std::string_view type, std::string_view timestamp, s
                             std::string_view data_json) {
   std::string out;
   out.reserve(64 + data_json.size());
-  open_message(out, type, id);
-  timestamp_member(out, timestamp);
-  out += ",\"data\":";
-  out += data_json;
-  out += '}';
+  JsonWriter w(out);
+  open_message(w, type, id);
+  w.member("timestamp", timestamp).key("data").raw(data_json).end_object().flush();
   return out;
 }
 
@@ -51,14 +33,17 @@ std::string reply_with_data(std::string_view type, std::string_view timestamp, s
 std::string connected_message(std::string_view timestamp, std::string_view version,
                               const ServerInfo& info) {
   std::string out;
-  open_message(out, "connected", std::nullopt);
-  string_member(out, "version", version);
-  timestamp_member(out, timestamp);
-  out += ",\"server_info\":{\"max_subscriptions_per_connection\":";
-  out += std::to_string(info.max_subscriptions_per_connection);
-  out += ",\"max_concurrent_streams\":";
-  out += std::to_string(info.max_concurrent_streams);
-  out += "}}";
+  JsonWriter w(out);
+  open_message(w, "connected", std::nullopt);
+  w.member("version", version)
+      .member("timestamp", timestamp)
+      .key("server_info")
+      .begin_object()
+      .member("max_subscriptions_per_connection", info.max_subscriptions_per_connection)
+      .member("max_concurrent_streams", info.max_concurrent_streams)
+      .end_object()
+      .end_object()
+      .flush();
   return out;
 }
 
@@ -66,16 +51,17 @@ std::string subscribed_message(std::string_view timestamp, std::string_view id,
                                std::string_view request_id, int contract_id,
                                tws::TickType tick_type, const stream::ContractInfo& contract) {
   std::string out;
-  open_message(out, "subscribed", id);
-  timestamp_member(out, timestamp);
-  out += ",\"data\":{\"request_id\":";
-  stream::append_json_utf8(out, request_id);
-  out += ",\"contract_id\":";
-  out += std::to_string(contract_id);
-  string_member(out, "tick_type", tws::to_string(tick_type));
-  out += ",\"contract_info\":";
-  stream::append_contract_json(out, contract);
-  out += "}}";
+  JsonWriter w(out);
+  open_message(w, "subscribed", id);
+  w.member("timestamp", timestamp)
+      .key("data")
+      .begin_object()
+      .member("request_id", request_id)
+      .member("contract_id", contract_id)
+      .member("tick_type", tws::to_string(tick_type))
+      .key("contract_info");
+  stream::write_contract(w, contract);
+  w.end_object().end_object().flush();
   return out;
 }
 
@@ -83,57 +69,69 @@ std::string multi_subscribed_message(std::string_view timestamp, std::string_vie
                                      int contract_id,
                                      std::span<const SubscriptionRef> subscriptions) {
   std::string out;
-  open_message(out, "multi_subscribed", id);
-  timestamp_member(out, timestamp);
-  out += ",\"data\":{\"contract_id\":";
-  out += std::to_string(contract_id);
-  out += ",\"subscriptions\":[";
-  bool first = true;
-  for (const auto& s : subscriptions) {
-    if (!first) out += ',';
-    first = false;
-    out += "{\"request_id\":";
-    stream::append_json_utf8(out, s.request_id);
-    string_member(out, "tick_type", tws::to_string(s.tick_type));
-    out += '}';
-  }
-  out += "]}}";
+  JsonWriter w(out);
+  open_message(w, "multi_subscribed", id);
+  w.member("timestamp", timestamp)
+      .key("data")
+      .begin_object()
+      .member("contract_id", contract_id)
+      .key("subscriptions")
+      .begin_array();
+  for (const auto& s : subscriptions)
+    w.begin_object()
+        .member("request_id", s.request_id)
+        .member("tick_type", tws::to_string(s.tick_type))
+        .end_object();
+  w.end_array().end_object().end_object().flush();
   return out;
 }
 
 std::string unsubscribed_message(std::string_view timestamp, std::string_view id,
                                  std::string_view request_id) {
   std::string out;
-  open_message(out, "unsubscribed", id);
-  timestamp_member(out, timestamp);
-  out += ",\"data\":{\"request_id\":";
-  stream::append_json_utf8(out, request_id);
-  out += "}}";
+  JsonWriter w(out);
+  open_message(w, "unsubscribed", id);
+  w.member("timestamp", timestamp)
+      .key("data")
+      .begin_object()
+      .member("request_id", request_id)
+      .end_object()
+      .end_object()
+      .flush();
   return out;
 }
 
 std::string unsubscribed_all_message(std::string_view timestamp, std::string_view id,
                                      std::size_t unsubscribed_count) {
   std::string out;
-  open_message(out, "unsubscribed_all", id);
-  timestamp_member(out, timestamp);
-  out += ",\"data\":{\"unsubscribed_count\":";
-  out += std::to_string(unsubscribed_count);
-  out += "}}";
+  JsonWriter w(out);
+  open_message(w, "unsubscribed_all", id);
+  w.member("timestamp", timestamp)
+      .key("data")
+      .begin_object()
+      .member("unsubscribed_count", unsubscribed_count)
+      .end_object()
+      .end_object()
+      .flush();
   return out;
 }
 
 std::string pong_message(std::string_view timestamp, std::string_view id,
                          const boost::json::value& client_timestamp) {
   std::string out;
-  open_message(out, "pong", id);
-  timestamp_member(out, timestamp);
-  out += ",\"data\":{\"client_timestamp\":";
-  // The schema admits a number or a string only; Boost.JSON escapes strings
-  // correctly for any (already validated) UTF-8.
-  out += boost::json::serialize(client_timestamp);
-  string_member(out, "server_timestamp", timestamp);
-  out += "}}";
+  JsonWriter w(out);
+  open_message(w, "pong", id);
+  // The schema admits a number or a string only; Boost.JSON prints the
+  // value the client sent (already validated) as it parsed it.
+  w.member("timestamp", timestamp)
+      .key("data")
+      .begin_object()
+      .key("client_timestamp")
+      .raw(boost::json::serialize(client_timestamp))
+      .member("server_timestamp", timestamp)
+      .end_object()
+      .end_object()
+      .flush();
   return out;
 }
 
@@ -151,15 +149,19 @@ std::string error_message(std::string_view timestamp, const ErrorTarget& target,
                           std::string_view code, std::string_view message,
                           std::string_view details) {
   std::string out;
-  open_message(out, "error",
+  JsonWriter w(out);
+  open_message(w, "error",
                target.id ? std::optional<std::string_view>(*target.id) : std::nullopt);
-  if (target.request_id) string_member(out, "request_id", *target.request_id);
-  timestamp_member(out, timestamp);
-  out += ",\"error\":{\"code\":";
-  stream::append_json_utf8(out, code);
-  string_member(out, "message", message);
-  string_member(out, "details", details);
-  out += "}}";
+  if (target.request_id) w.member("request_id", *target.request_id);
+  w.member("timestamp", timestamp)
+      .key("error")
+      .begin_object()
+      .member("code", code)
+      .member("message", message)
+      .member("details", details)
+      .end_object()
+      .end_object()
+      .flush();
   return out;
 }
 
@@ -174,16 +176,18 @@ std::string complete_message(std::string_view timestamp, std::string_view reques
                              std::string_view reason, std::uint64_t total_ticks,
                              double duration_seconds) {
   std::string out;
-  open_message(out, "complete", std::nullopt);
-  string_member(out, "request_id", request_id);
-  timestamp_member(out, timestamp);
-  out += ",\"data\":{\"reason\":";
-  stream::append_json_utf8(out, reason);
-  out += ",\"total_ticks\":";
-  out += std::to_string(total_ticks);
-  out += ",\"duration_seconds\":";
-  stream::append_json_number(out, std::round(duration_seconds * 1000.0) / 1000.0);
-  out += "}}";
+  JsonWriter w(out);
+  open_message(w, "complete", std::nullopt);
+  w.member("request_id", request_id)
+      .member("timestamp", timestamp)
+      .key("data")
+      .begin_object()
+      .member("reason", reason)
+      .member("total_ticks", total_ticks)
+      .member("duration_seconds", std::round(duration_seconds * 1000.0) / 1000.0)
+      .end_object()
+      .end_object()
+      .flush();
   return out;
 }
 
@@ -191,45 +195,18 @@ std::string info_message(std::string_view timestamp, std::string_view request_id
                          std::string_view code, std::string_view message,
                          std::string_view extra_json) {
   std::string out;
-  open_message(out, "info", std::nullopt);
-  string_member(out, "request_id", request_id);
-  timestamp_member(out, timestamp);
-  out += ",\"info\":{\"message\":";
-  stream::append_json_utf8(out, message);
-  string_member(out, "code", code);
-  if (!extra_json.empty()) {
-    out += ',';
-    out += extra_json;
-  }
-  out += "}}";
-  return out;
-}
-
-std::shared_ptr<const std::string> ws_tick_parts(const stream::TickEvent& tick) {
-  auto out = std::make_shared<std::string>();
-  out->reserve(96 + tick.data_json.size());
-  *out += "\"contract_id\":";
-  *out += std::to_string(tick.con_id);
-  *out += ",\"tick_type\":\"";
-  *out += tws::to_string(tick.tick_type);
-  *out += "\",\"timestamp\":";
-  stream::append_json_utf8(*out, tick.iso_time);
-  *out += ",\"data\":";
-  *out += tick.data_json;
-  *out += '}';
-  return out;
-}
-
-void append_ws_tick_prefix(std::string& out, std::string_view request_id) {
-  out += "{\"type\":\"tick\",\"request_id\":";
-  stream::append_json_utf8(out, request_id);
-  out += ',';
-}
-
-std::string ws_tick_prefix(std::string_view request_id) {
-  std::string out;
-  out.reserve(32 + request_id.size());
-  append_ws_tick_prefix(out, request_id);
+  JsonWriter w(out);
+  open_message(w, "info", std::nullopt);
+  w.member("request_id", request_id)
+      .member("timestamp", timestamp)
+      .key("info")
+      .begin_object()
+      .member("message", message)
+      .member("code", code)
+      .raw_members(extra_json)
+      .end_object()
+      .end_object()
+      .flush();
   return out;
 }
 

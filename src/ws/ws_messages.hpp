@@ -7,23 +7,13 @@
 // Member order is fixed: type, id, request_id, the message's own scalars,
 // timestamp, then the nested object (data / error / info).
 //
-// Ticks are serialized once for every client (design.md): ws_tick_parts()
-// builds the shared suffix, ws_tick_prefix() the few per-client bytes, and a
-// session writes prefix + suffix as one WebSocket text message (a gather
-// write). Byte layout of one tick message:
-//
-//   {"type":"tick","request_id":"<rid>",            <- ws_tick_prefix(rid)
-//   "contract_id":265598,"tick_type":"Last","timestamp":"2025-01-15T10:30:00.123Z","data":{...}}
-//                                                   <- *ws_tick_parts(tick)
-//
-// i.e. the prefix ends with the comma after request_id, the suffix starts
-// with "contract_id" and ends with the closing brace; `data` is the api.md §1
-// tick object and `timestamp` the tick's server send time (TickEvent::iso_time).
+// Ticks and notices of a stream are not built here: the Hub encodes them
+// once for every client (stream/wire_formats.hpp) and a connection adds
+// only the subscription's prefix.
 //
 // Pure functions; thread-safe.
 #pragma once
 
-#include "stream/hub.hpp"
 #include "stream/sse_events.hpp"
 #include "ws/client_message.hpp"
 
@@ -124,14 +114,5 @@ std::string complete_message(std::string_view timestamp, std::string_view reques
 std::string info_message(std::string_view timestamp, std::string_view request_id,
                          std::string_view code, std::string_view message,
                          std::string_view extra_json = {});
-
-/// The shared, immutable part of a tick message (see the layout above):
-/// built once per tick, for every WebSocket client of the subscription.
-std::shared_ptr<const std::string> ws_tick_parts(const stream::TickEvent& tick);
-
-/// The per-client part: `{"type":"tick","request_id":"<rid>",`.
-std::string ws_tick_prefix(std::string_view request_id);
-/// The same, appended to `out` (to reuse a session's buffer).
-void append_ws_tick_prefix(std::string& out, std::string_view request_id);
 
 } // namespace ws

@@ -22,17 +22,64 @@ using namespace std::chrono_literals;
 constexpr int kAapl = 265598;
 constexpr int kTsla = 76792991; // no market data permissions in the simulator
 
-/// Records what the Hub tells one client stream.
-class Recorder : public stream::Subscriber {
-public:
-  void deliver(const stream::TickEventPtr& tick) override {
-    std::lock_guard lock(m_);
-    ticks.push_back(tick);
-    cv_.notify_all();
+/// An io_context on its own thread.
+struct Loop {
+  asio::io_context ioc;
+  asio::executor_work_guard<asio::io_context::executor_type> work{ioc.get_executor()};
+  std::thread thread{[this] { ioc.run(); }};
+  ~Loop() {
+    work.reset();
+    ioc.stop();
+    thread.join();
   }
-  void notify(const stream::Notice& n) override {
+};
+
+/// One client stream as the transports make it: a cursor in its stream's
+/// log, read on the client loop when the log advances. Records every tick
+/// (sequence number and SSE bytes) and the codes of the notices.
+class Recorder : public stream::Subscriber,
+                 public stream::LogConsumer,
+                 public std::enable_shared_from_this<Recorder> {
+public:
+  struct Tick {
+    std::uint64_t seq;
+    std::string sse;
+    bool operator==(const Tick&) const = default;
+  };
+
+  explicit Recorder(asio::io_context& loop) : loop_(loop) {}
+
+  /// The Hub answered: place the cursor, join the log's readers (on the loop).
+  void start(const stream::OpenResult& r) {
+    std::promise<void> done;
+    asio::post(loop_, [&, self = shared_from_this()] {
+      cursor_ = stream::LogCursor(r.log, r.start);
+      live_from_ = r.live_from;
+      readers_ = r.readers;
+      if (readers_) readers_->add(this);
+      on_log_advanced();
+      done.set_value();
+    });
+    done.get_future().wait();
+  }
+  /// Leaves the log's readers (on the loop); before the recorder goes.
+  void detach() {
+    std::promise<void> done;
+    asio::post(loop_, [&, self = shared_from_this()] {
+      if (readers_) readers_->remove(this);
+      readers_.reset();
+      done.set_value();
+    });
+    done.get_future().wait();
+  }
+
+  void on_log_advanced() override {
     std::lock_guard lock(m_);
-    notices.push_back(n);
+    while (const auto* e = cursor_.get()) {
+      if (e->is_tick()) ticks.push_back({e->seq, std::string(e->sse)});
+      else if (cursor_.position() >= live_from_) notices.emplace_back(e->code);
+      cursor_.advance();
+    }
     cv_.notify_all();
   }
   void end(stream::EndReason reason, const std::optional<stream::Notice>& why) override {
@@ -51,42 +98,30 @@ public:
     return wait([&] { return ticks.size() >= n; }, timeout);
   }
   bool wait_notice(const std::string& code, std::chrono::milliseconds timeout = 10s) {
-    return wait(
-        [&] {
-          return std::any_of(notices.begin(), notices.end(),
-                             [&](const stream::Notice& n) { return n.code == code; });
-        },
-        timeout);
+    return wait([&] { return std::find(notices.begin(), notices.end(), code) != notices.end(); },
+                timeout);
   }
   std::size_t tick_count() {
     std::lock_guard lock(m_);
     return ticks.size();
   }
-  std::vector<stream::TickEventPtr> ticks_copy() {
+  std::vector<Tick> ticks_copy() {
     std::lock_guard lock(m_);
     return ticks;
   }
 
-  std::vector<stream::TickEventPtr> ticks;
-  std::vector<stream::Notice> notices;
+  std::vector<Tick> ticks;
+  std::vector<std::string> notices;
   std::optional<stream::EndReason> ended;
   std::optional<stream::Notice> end_notice;
 
 private:
+  asio::io_context& loop_;
+  stream::LogCursor cursor_;
+  std::uint64_t live_from_ = 0;
+  std::shared_ptr<stream::ReaderGroup> readers_;
   std::mutex m_;
   std::condition_variable cv_;
-};
-
-/// An io_context on its own thread.
-struct Loop {
-  asio::io_context ioc;
-  asio::executor_work_guard<asio::io_context::executor_type> work{ioc.get_executor()};
-  std::thread thread{[this] { ioc.run(); }};
-  ~Loop() {
-    work.reset();
-    ioc.stop();
-    thread.join();
-  }
 };
 
 class HubTest : public ::testing::Test {
@@ -126,6 +161,11 @@ protected:
     return a.local_endpoint().port(); // closed when `a` goes away
   }
 
+  std::shared_ptr<Recorder> recorder() {
+    return recorders_.emplace_back(std::make_shared<Recorder>(client_loop_.ioc));
+  }
+
+  /// Opens a client stream for `r` and, when it opened, starts reading.
   stream::OpenResult open(const std::shared_ptr<Recorder>& r, int con_id, tws::TickType type,
                           std::optional<std::uint64_t> last_event_id = std::nullopt) {
     stream::OpenRequest req;
@@ -133,11 +173,14 @@ protected:
     req.tick_type = type;
     req.last_event_id = last_event_id;
     req.remote = "127.0.0.1:1";
+    req.loop = &client_loop_.ioc;
     std::promise<stream::OpenResult> p;
     auto f = p.get_future();
     hub_->open(req, r, [&p](stream::OpenResult res) { p.set_value(std::move(res)); });
     EXPECT_EQ(f.wait_for(15s), std::future_status::ready);
-    return f.get();
+    auto res = f.get();
+    if (!res.error) r->start(res);
+    return res;
   }
 
   stream::HubSnapshot snapshot() {
@@ -170,10 +213,13 @@ protected:
       p.get_future().wait_for(5s);
     }
     if (sim_) sim_->stop();
+    for (auto& r : recorders_) r->detach();
   }
 
   Loop sim_loop_;
   Loop hub_loop_;
+  Loop client_loop_;
+  std::vector<std::shared_ptr<Recorder>> recorders_;
   std::unique_ptr<sim::Simulator> sim_;
   std::shared_ptr<stream::Hub> hub_;
 };
@@ -181,8 +227,8 @@ protected:
 TEST_F(HubTest, ClientsOfOnePairShareOneUpstreamSubscriptionAndGetTheSameTicks) {
   start_sim();
   start_hub(hub_config());
-  auto a = std::make_shared<Recorder>();
-  auto b = std::make_shared<Recorder>();
+  auto a = recorder();
+  auto b = recorder();
   auto ra = open(a, kAapl, tws::TickType::bid_ask);
   ASSERT_FALSE(ra.error) << ra.error->message;
   EXPECT_EQ(ra.contract.symbol, "AAPL");
@@ -195,18 +241,16 @@ TEST_F(HubTest, ClientsOfOnePairShareOneUpstreamSubscriptionAndGetTheSameTicks) 
   EXPECT_NE(ra.stream_id, rb.stream_id);
   ASSERT_TRUE(b->wait_ticks(5));
   EXPECT_EQ(sim_subscriptions(), 1u);
-  // The same shared event objects, in the same order.
-  const auto first_b = b->ticks_copy().front()->seq;
-  ASSERT_TRUE(a->wait_ticks(first_b + 4 - ra.replay.size()));
-  // Ticks that raced ahead of the subscription's confirmation come as replay.
-  auto ta = ra.replay;
-  for (auto& t : a->ticks_copy()) ta.push_back(t);
-  auto tb = rb.replay;
-  for (auto& t : b->ticks_copy()) tb.push_back(t);
-  EXPECT_TRUE(rb.replay.empty()) << "a client joining a live stream starts live";
-  for (std::size_t i = 0; i < 5; ++i) EXPECT_EQ(ta[first_b - 1 + i], tb[i]);
-  EXPECT_EQ(ta.front()->seq, 1u);
-  const auto& sse = *ta.front()->sse;
+  EXPECT_EQ(rb.start, rb.live_from) << "a client joining a live stream starts live";
+  // One log: the same ticks, the same bytes, in the same order.
+  const auto tb = b->ticks_copy();
+  ASSERT_TRUE(a->wait_ticks(tb[4].seq));
+  const auto ta = a->ticks_copy();
+  // The first client, which waited for the confirmation, reads the log from
+  // its start (ticks that raced ahead of the confirmation included).
+  EXPECT_EQ(ta.front().seq, 1u);
+  for (std::size_t i = 0; i < 5; ++i) EXPECT_EQ(ta[tb[0].seq - 1 + i], tb[i]);
+  const auto& sse = ta.front().sse;
   EXPECT_EQ(sse.rfind("id: 1\ndata: {\"type\":\"tick\",\"contract_id\":265598,", 0), 0u) << sse;
   auto snap = snapshot();
   ASSERT_EQ(snap.upstreams.size(), 1u);
@@ -217,7 +261,7 @@ TEST_F(HubTest, ClientsOfOnePairShareOneUpstreamSubscriptionAndGetTheSameTicks) 
   EXPECT_EQ(snap.tws.server_version, 187);
 
   // A second tick type is a second upstream subscription.
-  auto c = std::make_shared<Recorder>();
+  auto c = recorder();
   ASSERT_FALSE(open(c, kAapl, tws::TickType::mid_point).error);
   EXPECT_EQ(sim_subscriptions(), 2u);
 }
@@ -225,7 +269,7 @@ TEST_F(HubTest, ClientsOfOnePairShareOneUpstreamSubscriptionAndGetTheSameTicks) 
 TEST_F(HubTest, UpstreamIsCancelledAfterTheLingerWhenTheLastClientLeaves) {
   start_sim();
   start_hub(hub_config());
-  auto a = std::make_shared<Recorder>();
+  auto a = recorder();
   auto r = open(a, kAapl, tws::TickType::last);
   ASSERT_FALSE(r.error);
   ASSERT_EQ(sim_subscriptions(), 1u);
@@ -239,41 +283,48 @@ TEST_F(HubTest, UpstreamIsCancelledAfterTheLingerWhenTheLastClientLeaves) {
 TEST_F(HubTest, ResumeReplaysExactlyWhatWasMissedOrCountsTheLoss) {
   start_sim();
   auto cfg = hub_config();
-  cfg.ring_capacity = 20;
+  cfg.log.max_entries = 20;
   cfg.linger = 5000ms;
   start_hub(cfg);
-  auto a = std::make_shared<Recorder>();
+  auto a = recorder();
   auto r = open(a, kAapl, tws::TickType::bid_ask);
   ASSERT_FALSE(r.error);
   ASSERT_TRUE(a->wait_ticks(5));
   hub_->close(r.stream_id);
-  const std::uint64_t seen = a->ticks_copy()[4]->seq; // the client saw 5 ticks
+  const std::uint64_t seen = a->ticks_copy()[4].seq; // the client saw 5 ticks
   std::this_thread::sleep_for(200ms);
-  auto b = std::make_shared<Recorder>();
+  auto b = recorder();
   auto rb = open(b, kAapl, tws::TickType::bid_ask, seen);
   ASSERT_FALSE(rb.error);
   EXPECT_EQ(rb.lost, 0u);
-  ASSERT_FALSE(rb.replay.empty());
-  for (std::size_t i = 0; i < rb.replay.size(); ++i) EXPECT_EQ(rb.replay[i]->seq, seen + 1 + i);
-  ASSERT_TRUE(b->wait_ticks(1));
-  EXPECT_EQ(b->ticks_copy().front()->seq, rb.replay.back()->seq + 1)
-      << "gap between replay and live";
+  EXPECT_FALSE(rb.resume_unknown);
+  EXPECT_LT(rb.start, rb.live_from) << "ticks after the resume point are replayed";
+  EXPECT_EQ(rb.seq_before_start, seen);
+  ASSERT_TRUE(b->wait_ticks(10));
+  const auto tb = b->ticks_copy();
+  for (std::size_t i = 0; i < tb.size(); ++i)
+    EXPECT_EQ(tb[i].seq, seen + 1 + i) << "replay, then live, without a gap";
 
-  // Wait until more than the ring holds has passed: the loss is counted.
-  ASSERT_TRUE(b->wait_ticks(40));
-  auto c = std::make_shared<Recorder>();
+  // Wait until more than the log holds has passed: the loss is counted.
+  ASSERT_TRUE(b->wait_ticks(80));
+  auto c = recorder();
   auto rc = open(c, kAapl, tws::TickType::bid_ask, 1);
   ASSERT_FALSE(rc.error);
-  ASSERT_EQ(rc.replay.size(), 20u);
-  EXPECT_EQ(rc.lost, rc.replay.front()->seq - 2);
-  auto d = std::make_shared<Recorder>();
+  ASSERT_TRUE(c->wait_ticks(20));
+  const auto first = c->ticks_copy().front().seq;
+  // At least the 20 entries asked for are held, at most a chunk more.
+  EXPECT_GE(rc.live_from - rc.start, 20u);
+  EXPECT_LE(rc.live_from - rc.start, 20u + 20u / 4 + 16u);
+  EXPECT_EQ(rc.lost, first - 2) << "ticks 2.." << first - 1 << " are gone";
+  EXPECT_EQ(rc.seq_before_start, first - 1);
+  auto d = recorder();
   EXPECT_TRUE(open(d, kAapl, tws::TickType::bid_ask, 999999).resume_unknown);
 }
 
 TEST_F(HubTest, UnknownContractIs404AndNoSubscriptionIsMade) {
   start_sim();
   start_hub(hub_config());
-  auto a = std::make_shared<Recorder>();
+  auto a = recorder();
   auto r = open(a, 12345, tws::TickType::last);
   ASSERT_TRUE(r.error);
   EXPECT_EQ(r.error->status, 404);
@@ -291,7 +342,7 @@ TEST_F(HubTest, LimitsAnswer429) {
   cfg.max_clients = 4;
   start_hub(cfg);
   std::vector<std::shared_ptr<Recorder>> rs(6);
-  for (auto& r : rs) r = std::make_shared<Recorder>();
+  for (auto& r : rs) r = recorder();
   ASSERT_FALSE(open(rs[0], kAapl, tws::TickType::bid_ask).error);
   ASSERT_FALSE(open(rs[1], kAapl, tws::TickType::mid_point).error);
   // The simulator allows two tick-by-tick subscriptions: TWS error 10190.
@@ -318,8 +369,8 @@ TEST_F(HubTest, UpstreamLimitAnswers429BeforeAskingTws) {
   auto cfg = hub_config();
   cfg.max_streams = 1;
   start_hub(cfg);
-  auto a = std::make_shared<Recorder>();
-  auto b = std::make_shared<Recorder>();
+  auto a = recorder();
+  auto b = recorder();
   ASSERT_FALSE(open(a, kAapl, tws::TickType::bid_ask).error);
   auto r = open(b, kAapl, tws::TickType::last);
   ASSERT_TRUE(r.error);
@@ -331,7 +382,7 @@ TEST_F(HubTest, UpstreamLimitAnswers429BeforeAskingTws) {
 TEST_F(HubTest, NoPermissionIs403WithTheTwsErrorBeforeTheStreamStarts) {
   start_sim();
   start_hub(hub_config());
-  auto a = std::make_shared<Recorder>();
+  auto a = recorder();
   auto r = open(a, kTsla, tws::TickType::last);
   ASSERT_TRUE(r.error);
   EXPECT_EQ(r.error->status, 403);
@@ -340,7 +391,7 @@ TEST_F(HubTest, NoPermissionIs403WithTheTwsErrorBeforeTheStreamStarts) {
   EXPECT_TRUE(snapshot().clients.empty());
   EXPECT_TRUE(snapshot().upstreams.empty());
   // Other streams are unharmed.
-  auto b = std::make_shared<Recorder>();
+  auto b = recorder();
   ASSERT_FALSE(open(b, kAapl, tws::TickType::bid_ask).error);
   EXPECT_TRUE(b->wait_ticks(2));
 }
@@ -349,7 +400,7 @@ TEST_F(HubTest, TwsAbsentMeans503AfterTheConnectWait) {
   auto cfg = hub_config();
   cfg.connect_wait = 300ms;
   start_hub(cfg);
-  auto a = std::make_shared<Recorder>();
+  auto a = recorder();
   const auto t0 = std::chrono::steady_clock::now();
   auto r = open(a, kAapl, tws::TickType::last);
   ASSERT_TRUE(r.error);
@@ -364,8 +415,8 @@ TEST_F(HubTest, TwsAbsentMeans503AfterTheConnectWait) {
 TEST_F(HubTest, StopEndsTheClientsOfThatContractAndCancelsUpstream) {
   start_sim();
   start_hub(hub_config());
-  auto a = std::make_shared<Recorder>();
-  auto b = std::make_shared<Recorder>();
+  auto a = recorder();
+  auto b = recorder();
   ASSERT_FALSE(open(a, kAapl, tws::TickType::bid_ask).error);
   ASSERT_FALSE(open(b, kAapl, tws::TickType::last).error);
   std::promise<std::vector<stream::StoppedStream>> p;
@@ -381,7 +432,7 @@ TEST_F(HubTest, StopEndsTheClientsOfThatContractAndCancelsUpstream) {
 TEST_F(HubTest, DroppedConnectionReconnectsAndResubscribes) {
   start_sim();
   start_hub(hub_config());
-  auto a = std::make_shared<Recorder>();
+  auto a = recorder();
   ASSERT_FALSE(open(a, kAapl, tws::TickType::bid_ask).error);
   ASSERT_TRUE(a->wait_ticks(3));
   EXPECT_EQ(sim_->command("drop").rfind("ok", 0), 0u);
@@ -397,7 +448,7 @@ TEST_F(HubTest, DroppedConnectionReconnectsAndResubscribes) {
 TEST_F(HubTest, DataLostResubscribes) {
   start_sim();
   start_hub(hub_config());
-  auto a = std::make_shared<Recorder>();
+  auto a = recorder();
   ASSERT_FALSE(open(a, kAapl, tws::TickType::bid_ask).error);
   ASSERT_TRUE(a->wait_ticks(2));
   sim_->command("lost");
@@ -411,7 +462,7 @@ TEST_F(HubTest, DataLostResubscribes) {
 TEST_F(HubTest, SilentFarmFlapResubscribes) {
   start_sim();
   start_hub(hub_config());
-  auto a = std::make_shared<Recorder>();
+  auto a = recorder();
   ASSERT_FALSE(open(a, kAapl, tws::TickType::bid_ask).error);
   ASSERT_TRUE(a->wait_ticks(2));
   sim_->command("farm-flap silent usfarm 200");
@@ -423,7 +474,7 @@ TEST_F(HubTest, SilentFarmFlapResubscribes) {
 TEST_F(HubTest, WatchdogFlagsASilentStreamAndRerequestsIt) {
   start_sim();
   start_hub(hub_config());
-  auto a = std::make_shared<Recorder>();
+  auto a = recorder();
   ASSERT_FALSE(open(a, kAapl, tws::TickType::bid_ask).error);
   ASSERT_TRUE(a->wait_ticks(3));
   const int first_req = snapshot().upstreams.at(0).req_id;
@@ -442,13 +493,13 @@ TEST_F(HubTest, WatchdogFlagsASilentStreamAndRerequestsIt) {
 TEST_F(HubTest, ShutdownEndsEveryClient) {
   start_sim();
   start_hub(hub_config());
-  auto a = std::make_shared<Recorder>();
+  auto a = recorder();
   ASSERT_FALSE(open(a, kAapl, tws::TickType::bid_ask).error);
   std::promise<void> p;
   hub_->shutdown([&p] { p.set_value(); });
   p.get_future().get();
   EXPECT_EQ(a->ended, stream::EndReason::shutdown);
-  auto b = std::make_shared<Recorder>();
+  auto b = recorder();
   auto r = open(b, kAapl, tws::TickType::bid_ask);
   ASSERT_TRUE(r.error);
   EXPECT_EQ(r.error->status, 503);

@@ -14,7 +14,7 @@
 #include <string>
 #include <string_view>
 
-namespace http {
+namespace stream {
 
 /// Raw DEFLATE of `bytes` with no history, ending in a sync flush without
 /// its trailing 00 00 FF FF.
@@ -24,4 +24,4 @@ std::string deflate_message_part(std::string_view bytes);
 /// it starts and ends on a byte boundary.
 void append_stored_block(std::string& out, std::string_view bytes);
 
-} // namespace http
+} // namespace stream

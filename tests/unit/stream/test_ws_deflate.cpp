@@ -1,7 +1,7 @@
 // Shared permessage-deflate for ticks (ws_deflate.hpp): a stored block with
 // a client's prefix + the suffix deflated once inflates to prefix + suffix,
 // message after message with the context a client's inflater keeps.
-#include "http/ws_deflate.hpp"
+#include "stream/ws_deflate.hpp"
 
 #include <boost/beast/zlib/inflate_stream.hpp>
 #include <gtest/gtest.h>
@@ -31,7 +31,7 @@ std::string inflate_message(zlib::inflate_stream& in, std::string payload) {
 
 std::string message(const std::string& prefix, const std::string& deflated) {
   std::string payload;
-  http::append_stored_block(payload, prefix);
+  stream::append_stored_block(payload, prefix);
   EXPECT_EQ(payload.size(), 5 + prefix.size());
   payload += deflated;
   return payload;
@@ -44,11 +44,11 @@ TEST(WsDeflate, StoredPrefixPlusSharedSuffixInflatesMessageAfterMessage) {
   std::string suffix2 = suffix1;
   suffix2.replace(suffix2.find("189.5,"), 6, "189.49,");
   const std::string big(70000, 'x'); // several deflate blocks, beyond the 32 KiB window
-  const auto d1 = http::deflate_message_part(suffix1);
-  const auto d2 = http::deflate_message_part(suffix2);
-  const auto d3 = http::deflate_message_part(big);
+  const auto d1 = stream::deflate_message_part(suffix1);
+  const auto d2 = stream::deflate_message_part(suffix2);
+  const auto d3 = stream::deflate_message_part(big);
   EXPECT_LT(d1.size(), suffix1.size());
-  EXPECT_EQ(d1, http::deflate_message_part(suffix1)) << "no history: the same bytes every time";
+  EXPECT_EQ(d1, stream::deflate_message_part(suffix1)) << "no history: the same bytes every time";
 
   zlib::inflate_stream in;
   in.reset(15);
@@ -62,11 +62,11 @@ TEST(WsDeflate, StoredPrefixPlusSharedSuffixInflatesMessageAfterMessage) {
 
 TEST(WsDeflate, StoredBlockLayout) {
   std::string out;
-  http::append_stored_block(out, "abc");
+  stream::append_stored_block(out, "abc");
   EXPECT_EQ(out, std::string("\x00\x03\x00\xfc\xff"
                              "abc",
                              8));
-  EXPECT_THROW(http::append_stored_block(out, std::string(70000, 'a')), std::length_error);
+  EXPECT_THROW(stream::append_stored_block(out, std::string(70000, 'a')), std::length_error);
 }
 
 } // namespace

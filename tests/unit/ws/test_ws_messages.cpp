@@ -1,3 +1,4 @@
+#include "stream/wire_formats.hpp"
 #include "ws/ws_messages.hpp"
 
 #include <boost/json/parse.hpp>
@@ -130,22 +131,21 @@ TEST(WsMessages, ClientStringsAreEscapedAndUtf8Kept) {
 }
 
 TEST(WsMessages, TickIsSharedSuffixPlusPerClientPrefix) {
-  stream::TickEvent tick;
-  tick.seq = 42;
-  tick.con_id = 265598;
-  tick.tick_type = tws::TickType::last;
-  tick.iso_time = std::string(ts);
-  tick.data_json = R"({"type":"time_sales","tick_type":"Last","timestamp":"2025-01-15 10:30:00",)"
-                   R"("unix_time":1736937000,"price":175.25,"size":100,"exchange":"NASDAQ",)"
-                   R"("conditions":"","past_limit":false,"unreported":false})";
-  const auto suffix = ws::ws_tick_parts(tick);
-  EXPECT_EQ(*suffix,
+  const std::string data =
+      R"({"type":"time_sales","tick_type":"Last","timestamp":"2025-01-15 10:30:00",)"
+      R"("unix_time":1736937000,"price":175.25,"size":100,"exchange":"NASDAQ",)"
+      R"("conditions":"","past_limit":false,"unreported":false})";
+  std::string suffix;
+  stream::append_ws_tick_suffix(suffix, {42, 265598, tws::TickType::last, ts, data});
+  EXPECT_EQ(suffix,
             R"("contract_id":265598,"tick_type":"Last","timestamp":"2025-01-15T10:30:00.123Z",)"
             R"("data":)" +
-                tick.data_json + "}");
-  EXPECT_EQ(ws::ws_tick_prefix("ws-1-1"), R"({"type":"tick","request_id":"ws-1-1",)");
+                data + "}");
+  std::string prefix;
+  stream::append_ws_prefix(prefix, "tick", "ws-1-1");
+  EXPECT_EQ(prefix, R"({"type":"tick","request_id":"ws-1-1",)");
 
-  const std::string whole = ws::ws_tick_prefix("ws-1-1") + *suffix;
+  const std::string whole = prefix + suffix;
   const auto v = boost::json::parse(whole).as_object();
   EXPECT_EQ(v.size(), 6u);
   EXPECT_EQ(v.at("type"), "tick");
@@ -153,10 +153,10 @@ TEST(WsMessages, TickIsSharedSuffixPlusPerClientPrefix) {
   EXPECT_EQ(v.at("contract_id"), 265598);
   EXPECT_EQ(v.at("tick_type"), "Last");
   EXPECT_EQ(v.at("timestamp"), boost::json::value(ts));
-  EXPECT_EQ(v.at("data"), boost::json::parse(tick.data_json));
+  EXPECT_EQ(v.at("data"), boost::json::parse(data));
 
   std::string buf = "junk";
   buf.clear();
-  ws::append_ws_tick_prefix(buf, "other");
-  EXPECT_EQ(boost::json::parse(buf + *suffix).at("request_id"), "other");
+  stream::append_ws_prefix(buf, "tick", "other");
+  EXPECT_EQ(boost::json::parse(buf + suffix).at("request_id"), "other");
 }

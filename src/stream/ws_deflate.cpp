@@ -1,11 +1,11 @@
-#include "http/ws_deflate.hpp"
+#include "stream/ws_deflate.hpp"
 
 #include <boost/beast/zlib/deflate_stream.hpp>
 
 #include <cstdint>
 #include <stdexcept>
 
-namespace http {
+namespace stream {
 namespace zlib = boost::beast::zlib;
 
 std::string deflate_message_part(std::string_view bytes) {
@@ -43,4 +43,4 @@ void append_stored_block(std::string& out, std::string_view bytes) {
   out.append(bytes);
 }
 
-} // namespace http
+} // namespace stream

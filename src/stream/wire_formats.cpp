@@ -1,0 +1,94 @@
+#include "stream/wire_formats.hpp"
+
+#include "stream/json_writer.hpp"
+
+#include <charconv>
+
+namespace stream {
+
+void append_sse_tick(std::string& out, const TickParts& t) {
+  char id[24];
+  out += "id: ";
+  out.append(id, std::to_chars(id, id + sizeof id, t.seq).ptr);
+  out += "\ndata: ";
+  {
+    JsonWriter e(out);
+    e.begin_object()
+        .member("type", "tick")
+        .member("contract_id", t.con_id)
+        .member("timestamp", t.iso_time)
+        .key("data")
+        .raw(t.data_json)
+        .end_object();
+  }
+  out += "\n\n";
+}
+
+void append_ws_tick_suffix(std::string& out, const TickParts& t) {
+  JsonWriter w(out);
+  w.member("contract_id", t.con_id)
+      .member("tick_type", tws::to_string(t.tick_type))
+      .member("timestamp", t.iso_time)
+      .key("data")
+      .raw(t.data_json)
+      .end_object();
+}
+
+void append_sse_notice(std::string& out, const NoticeParts& n) {
+  out += "data: ";
+  {
+    JsonWriter w(out);
+    w.begin_object()
+        .member("type", n.error ? "error" : "info")
+        .member("contract_id", n.con_id)
+        .member("timestamp", n.iso_time);
+    if (n.error) {
+      w.key("error")
+          .begin_object()
+          .member("code", n.code)
+          .member("message", n.message)
+          .member("details", n.details)
+          .end_object();
+    } else {
+      w.key("info")
+          .begin_object()
+          .member("message", n.message)
+          .member("tick_type", tws::to_string(n.tick_type))
+          .member("stream_id", n.stream_key)
+          .key("contract");
+      write_contract(w, n.contract ? *n.contract : ContractInfo{});
+      w.member("code", n.code);
+      if (!n.details.empty()) w.member("details", n.details);
+      w.end_object();
+    }
+    w.end_object();
+  }
+  out += "\n\n";
+}
+
+void append_ws_notice_suffix(std::string& out, const NoticeParts& n) {
+  JsonWriter w(out);
+  w.member("timestamp", n.iso_time);
+  if (n.error) {
+    w.key("error")
+        .begin_object()
+        .member("code", n.code)
+        .member("message", n.message)
+        .member("details", n.details)
+        .end_object();
+  } else {
+    w.key("info").begin_object().member("message", n.message).member("code", n.code);
+    if (!n.details.empty()) w.member("details", n.details);
+    w.end_object();
+  }
+  w.end_object();
+}
+
+void append_ws_prefix(std::string& out, std::string_view type, std::string_view request_id) {
+  JsonWriter w(out);
+  w.begin_object().member("type", type).member("request_id", request_id);
+  w.flush();
+  out += ',';
+}
+
+} // namespace stream
