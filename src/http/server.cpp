@@ -83,7 +83,12 @@ void sample_ws_stats(std::shared_ptr<asio::steady_timer> timer,
 Server::Server(ServerConfig config) : config_(std::move(config)) {}
 
 int Server::run(const std::function<void(std::uint16_t)>& listening) {
-  const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  // One event loop per core but the upstream thread's (below): a client
+  // thread that shares a core with another one gains nothing and loses the
+  // batching a busier loop gets (fewer, larger writes).
+  const unsigned threads =
+      config_.threads > 0 ? static_cast<unsigned>(config_.threads)
+                          : std::max(1u, std::thread::hardware_concurrency() - 1);
   // The upstream side (the TWS connection and the Hub) has a thread of its
   // own: a tick read from TWS is appended to its log at once instead of
   // waiting in line behind the clients' writes (under load, thousands).

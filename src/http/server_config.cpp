@@ -20,6 +20,7 @@ const std::vector<SettingName> kSettings = {
     {"IB_STREAM_RING_SIZE", "--ring-size"},
     {"IB_STREAM_RING_BYTES", "--ring-bytes"},
     {"IB_STREAM_SLOW_CONSUMER_SECONDS", "--slow-consumer-seconds"},
+    {"IB_STREAM_THREADS", "--threads"},
     {"IB_STREAM_RECONNECT_ATTEMPTS", "--reconnect-attempts"},
     {"IB_STREAM_CONNECTION_TIMEOUT", "--connection-timeout"},
     {"IB_STREAM_LISTEN", "--listen"},
@@ -103,6 +104,7 @@ std::optional<std::string> apply(ServerConfig& c, const std::string& key, const 
   if (key == "IB_STREAM_RING_BYTES") return int_in(src, v, 65536, 2147483647, c.ring_bytes);
   if (key == "IB_STREAM_SLOW_CONSUMER_SECONDS")
     return int_in(src, v, 1, 3600, c.slow_consumer_seconds);
+  if (key == "IB_STREAM_THREADS") return int_in(src, v, 0, 256, c.threads);
   if (key == "IB_STREAM_RECONNECT_ATTEMPTS") return int_in(src, v, 0, 1000, c.reconnect_attempts);
   if (key == "IB_STREAM_CONNECTION_TIMEOUT") return int_in(src, v, 1, 300, c.connection_timeout);
   if (key == "IB_STREAM_LISTEN") {
@@ -269,6 +271,7 @@ std::string server_usage() {
       {"IB_STREAM_RING_SIZE", "1000 (events kept per stream for resume, at least)"},
       {"IB_STREAM_RING_BYTES", "16777216 (... and at most this many bytes of them)"},
       {"IB_STREAM_SLOW_CONSUMER_SECONDS", "5 (behind this long: SLOW_CONSUMER)"},
+      {"IB_STREAM_THREADS", "0 (client event loops; 0 = one per core but one, at least 1)"},
       {"IB_STREAM_RECONNECT_ATTEMPTS", "3"},
       {"IB_STREAM_CONNECTION_TIMEOUT", "5 (seconds)"},
       {"IB_STREAM_LISTEN", "127.0.0.1:8000 (port 0 = any free)"},

@@ -25,6 +25,7 @@ struct ServerConfig {
   int ring_size = 1000;       // events kept per stream for resume (at least; also >= buffer_size)
   int ring_bytes = 16 << 20;  // ... in at most this many bytes
   int slow_consumer_seconds = 5; // behind (losing ticks) this long: SLOW_CONSUMER
+  int threads = 0;               // client event loops; 0 = one per core but one
   int reconnect_attempts = 3; // quick attempts before capped backoff
   int connection_timeout = 5; // seconds
   std::string listen_host = "127.0.0.1";

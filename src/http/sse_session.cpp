@@ -30,6 +30,8 @@ constexpr auto kSlowConsumerGrace = 1s;
 /// written, so a burst does not pin memory on a quiet client.
 constexpr std::size_t kBatchBytes = 256 * 1024;
 constexpr std::size_t kKeepCapacity = 64 * 1024;
+/// Reading rounds per pump: after them, what is left waits its turn.
+constexpr int kMaxRounds = 8;
 
 double ms_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
@@ -102,15 +104,17 @@ void SseSession::on_open(stream::OpenResult r) {
   phase_ = State::streaming;
   contract_ = r.contract;
   stream_key_ = r.stream_key;
-  out_ = "HTTP/1.1 200 OK\r\nServer: ib-stream\r\nContent-Type: text/event-stream\r\n"
-         "Cache-Control: no-cache, no-transform\r\nX-Accel-Buffering: no\r\n"
-         "Connection: close\r\n";
-  for (const auto& [name, value] : state_->cors.headers(request_.origin))
-    out_ += name + ": " + value + "\r\n";
-  out_ += "\r\n";
-  out_ += stream::sse_retry(3000);
-  out_ += stream::sse_frame(std::nullopt, info_event("stream started", {}));
-  client_.start(r, out_);
+  batch_.control_event([&](std::string& out) {
+    out = "HTTP/1.1 200 OK\r\nServer: ib-stream\r\nContent-Type: text/event-stream\r\n"
+          "Cache-Control: no-cache, no-transform\r\nX-Accel-Buffering: no\r\n"
+          "Connection: close\r\n";
+    for (const auto& [name, value] : state_->cors.headers(request_.origin))
+      out += name + ": " + value + "\r\n";
+    out += "\r\n";
+    out += stream::sse_retry(3000);
+    out += stream::sse_frame(std::nullopt, info_event("stream started", {}));
+    client_.start(r, out);
+  });
   client_.attach(this);
   log_access({request_.method, request_.path, request_.query, 200, ms_since(request_.received),
               request_.remote, "sse " + r.stream_key + " #" + std::to_string(stream_id_)});
@@ -130,7 +134,7 @@ void SseSession::refuse(const stream::OpenError& e) {
   end_reason_ = "refused: " + e.code;
   if (phase_ == State::closed) return;
   phase_ = State::refused;
-  out_ = serialize_response(r, false);
+  batch_.control_event([&](std::string& out) { out += serialize_response(r, false); });
   pump();
 }
 
@@ -138,19 +142,23 @@ void SseSession::on_end(stream::EndReason reason, const std::optional<stream::No
   in_hub_ = false; // the Hub has forgotten us already
   if (phase_ != State::streaming) return;
   // What the log got before the end still goes out first.
-  client_.read(out_, kBatchBytes, std::chrono::steady_clock::now());
+  client_.read_sse(batch_, kBatchBytes, std::chrono::steady_clock::now());
   if (end_reason_.empty())
     end_reason_ = reason == stream::EndReason::stopped    ? "stopped"
                   : reason == stream::EndReason::shutdown ? "shutdown"
                                                           : "failed";
-  switch (reason) {
-  case stream::EndReason::stopped: client_.finish(out_, "stopped"); break;
-  case stream::EndReason::shutdown: client_.finish(out_, "shutdown"); break;
-  case stream::EndReason::failed:
-    if (why) client_.fail(out_, why->code, why->message, why->details);
-    else client_.fail(out_, "INTERNAL_ERROR", "The upstream subscription failed", "Retry the request");
-    break;
-  }
+  batch_.control_event([&](std::string& out) {
+    switch (reason) {
+    case stream::EndReason::stopped: client_.finish(out, "stopped"); break;
+    case stream::EndReason::shutdown: client_.finish(out, "shutdown"); break;
+    case stream::EndReason::failed:
+      if (why) client_.fail(out, why->code, why->message, why->details);
+      else
+        client_.fail(out, "INTERNAL_ERROR", "The upstream subscription failed",
+                     "Retry the request");
+      break;
+    }
+  });
   after_finished();
   pump();
 }
@@ -161,44 +169,63 @@ void SseSession::on_log_advanced() {
 
 void SseSession::pump() {
   auto& socket = stream_.socket();
-  for (;;) {
+  for (int round = 0;; ++round) {
     if (write_pending_ || phase_ == State::closing || phase_ == State::closed ||
         phase_ == State::opening)
       return;
     if (phase_ == State::streaming) {
       const auto now = std::chrono::steady_clock::now();
-      client_.read(out_, kBatchBytes, now);
+      client_.read_sse(batch_, kBatchBytes, now);
       if (client_.finished()) {
         if (end_reason_.empty()) end_reason_ = "limit reached";
         after_finished();
-      } else if (client_.slow(now)) {
+      } else if (client_.behind() && client_.slow(now)) {
         slow_consumer();
       }
     }
-    if (out_.empty()) {
-      release_if_big(out_);
+    if (batch_.empty()) {
       if (phase_ == State::finished || phase_ == State::refused) finish_socket();
       else if (client_.at_head()) client_.caught_up(); // everything read went out
+      return;
+    }
+    if (round == kMaxRounds) {
+      // A client that keeps the socket busy must not hold the loop: the
+      // rest goes after the other sessions had their turn.
+      asio::post(executor_, [self = shared_from_this()] { self->pump(); });
       return;
     }
     last_write_ = std::chrono::steady_clock::now();
     boost::system::error_code ec;
     if (!socket.non_blocking()) socket.non_blocking(true, ec);
-    const std::size_t taken = ec ? 0 : socket.write_some(asio::buffer(out_), ec);
+    // The socket takes the batch at once, usually: the log's frames go from
+    // the log's memory. Asio hands at most 64 buffers to one system call.
+    while (!ec && !batch_.empty()) {
+      buffers_.clear();
+      for (std::size_t i = 0; i < batch_.pieces.size() && i < 64; ++i) {
+        const auto p = batch_.piece(i);
+        buffers_.emplace_back(p.data(), p.size());
+      }
+      const std::size_t taken = socket.write_some(buffers_, ec);
+      if (!ec) batch_.consume(taken);
+      if (!ec && taken == 0) ec = asio::error::would_block;
+    }
     if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
       terminate("write failed");
       return;
     }
-    if (!ec && taken == out_.size()) { // the usual case: the socket took it all
-      out_.clear();
+    if (batch_.empty()) {
+      batch_.clear();
       continue;
     }
-    // The rest waits for the socket: one asynchronous write, and nothing
-    // more is read from the log until it completes.
-    writing_.swap(out_);
-    out_.clear();
+    // The rest waits for the socket: copied (the log may drop its chunks
+    // meanwhile), one asynchronous write, and nothing more is read from the
+    // log until it completes.
+    writing_.clear();
+    for (std::size_t i = 0; i < batch_.pieces.size(); ++i) writing_ += batch_.piece(i);
+    batch_.clear();
+    release_if_big(batch_.control);
     write_pending_ = true;
-    asio::async_write(socket, asio::buffer(writing_.data() + taken, writing_.size() - taken),
+    asio::async_write(socket, asio::buffer(writing_),
                       [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
                         self->on_write(ec, n);
                       });
@@ -226,7 +253,7 @@ void SseSession::after_finished() {
 }
 
 void SseSession::slow_consumer() {
-  client_.end_slow(out_);
+  batch_.control_event([&](std::string& out) { client_.end_slow(out); });
   end_reason_ = "slow consumer";
   after_finished();
   spdlog::warn("sse stream #{} {}: slow consumer ({} ticks dropped), closing", stream_id_,
@@ -273,12 +300,13 @@ void SseSession::on_timer(boost::system::error_code ec) {
       return;
     }
     if (phase_ == State::streaming) {
-      client_.skip_if_behind(out_, now);
+      batch_.control_event([&](std::string& out) { client_.skip_if_behind(out, now); });
       if (client_.slow(now)) slow_consumer();
     }
   } else if (phase_ == State::streaming &&
              now - last_write_ >= std::chrono::seconds(state_->config.keepalive_seconds)) {
-    out_ += stream::sse_keepalive(); // through the buffer: one write in flight
+    // Through the batch: one write in flight.
+    batch_.control_event([](std::string& out) { out += stream::sse_keepalive(); });
     pump();
   }
   if (phase_ == State::streaming || phase_ == State::finished) arm_timer();
@@ -286,9 +314,9 @@ void SseSession::on_timer(boost::system::error_code ec) {
 
 void SseSession::on_timeout(boost::system::error_code ec) {
   if (ec || phase_ != State::streaming) return;
-  client_.read(out_, kBatchBytes, std::chrono::steady_clock::now());
+  client_.read_sse(batch_, kBatchBytes, std::chrono::steady_clock::now());
   if (!client_.finished()) end_reason_ = "timeout";
-  client_.finish(out_, "timeout");
+  batch_.control_event([&](std::string& out) { client_.finish(out, "timeout"); });
   after_finished();
   pump();
 }

@@ -111,9 +111,11 @@ private:
   boost::asio::steady_timer timeout_timer_;
   boost::asio::steady_timer timer_; // keep-alive, and while a write waits: slow-consumer checks
   boost::asio::steady_timer close_timer_;
-  // Bytes appended and not yet handed to the socket, and the bytes of the
-  // asynchronous write in flight (untouched until it completes).
-  std::string out_;
+  // What is to be written and not yet handed to the socket: the session's
+  // own events and views of the log's frames (no copy per client); and the
+  // bytes of the asynchronous write in flight (untouched until it completes).
+  stream::SseBatch batch_;
+  std::vector<boost::asio::const_buffer> buffers_;
   std::string writing_;
   std::array<char, 1024> read_buffer_{};
   std::chrono::steady_clock::time_point last_write_;

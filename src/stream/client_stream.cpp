@@ -4,6 +4,42 @@
 
 namespace stream {
 
+void SseBatch::add_control(std::size_t from) {
+  const std::size_t n = control.size() - from;
+  if (n == 0) return;
+  bytes += n;
+  if (!pieces.empty() && !pieces.back().log &&
+      pieces.back().offset + pieces.back().size == from) {
+    pieces.back().size += n;
+    return;
+  }
+  pieces.push_back({nullptr, from, n});
+}
+
+void SseBatch::add_view(std::string_view v) {
+  if (v.empty()) return;
+  bytes += v.size();
+  if (!pieces.empty() && pieces.back().log &&
+      pieces.back().log + pieces.back().size == v.data()) {
+    pieces.back().size += v.size();
+    return;
+  }
+  pieces.push_back({v.data(), 0, v.size()});
+}
+
+void SseBatch::consume(std::size_t n) {
+  bytes -= std::min(n, bytes);
+  std::size_t i = 0;
+  while (i < pieces.size() && n >= pieces[i].size) n -= pieces[i++].size;
+  pieces.erase(pieces.begin(), pieces.begin() + static_cast<std::ptrdiff_t>(i));
+  if (n > 0 && !pieces.empty()) {
+    if (pieces.front().log) pieces.front().log += n;
+    else pieces.front().offset += n;
+    pieces.front().size -= n;
+  }
+  if (pieces.empty()) clear();
+}
+
 ClientStream::ClientStream(Options options, Encoder& encoder)
     : options_(std::move(options)), encoder_(encoder) {
   options_.window = std::max<std::size_t>(1, options_.window);
@@ -111,6 +147,69 @@ std::size_t ClientStream::read(std::string& out, std::size_t budget, Clock::time
       cursor_.advance();
     }
   }
+  if (ticks > 0 && counters_) counters_->ticks_sent.fetch_add(ticks, std::memory_order_relaxed);
+  return ticks;
+}
+
+std::size_t ClientStream::read_sse(SseBatch& b, std::size_t budget, Clock::time_point now) {
+  if (!started_ || finished_) return 0;
+  const auto& log = cursor_.log();
+  cursor_.keep_chunks(&b.chunks);
+  std::uint64_t head = log->head();
+  std::size_t ticks = 0;
+  const auto skip = [&](std::uint64_t to) {
+    b.control_event([&](std::string& out) { skip_to(out, to, now); });
+  };
+  if (cursor_.position() < allowed_start(head)) skip(allowed_start(head));
+  while (b.bytes < budget) {
+    if (cursor_.position() >= head) {
+      head = log->head();
+      if (cursor_.position() >= head) break;
+    }
+    const LogEntry* e = cursor_.get();
+    if (!e) {
+      head = log->head();
+      if (cursor_.position() >= head) break;
+      skip(allowed_start(head));
+      continue;
+    }
+    const std::uint64_t from = cursor_.position();
+    if (from < live_from_) {
+      // A resume replay: its notices are history, only its ticks go.
+      last_seq_ = e->seq;
+      cursor_.advance();
+      if (!e->is_tick()) continue;
+      b.add_view(e->sse);
+      ++ticks;
+      ++ticks_sent_;
+    } else {
+      // Live: a run of entries of one chunk is one contiguous view.
+      std::uint64_t end = cursor_.run_end(head);
+      const LogEntry* last = &cursor_.at(end - 1);
+      std::uint64_t n = last->seq - last_seq_; // ticks in the run
+      if (options_.limit) {
+        const auto left = static_cast<std::uint64_t>(*options_.limit) - ticks_sent_;
+        if (n > left) {
+          // Up to the tick that reaches the limit.
+          const std::uint64_t want = last_seq_ + left;
+          while (!(last->is_tick() && last->seq == want)) last = &cursor_.at(--end - 1);
+          n = left;
+        }
+      }
+      b.add_view(std::string_view(e->sse.data(),
+                                  static_cast<std::size_t>(last->sse.data() + last->sse.size() -
+                                                           e->sse.data())));
+      last_seq_ = last->seq;
+      cursor_.seek(end);
+      ticks += n;
+      ticks_sent_ += n;
+    }
+    if (options_.limit && ticks_sent_ >= static_cast<std::uint64_t>(*options_.limit)) {
+      b.control_event([&](std::string& out) { finish(out, "limit_reached"); });
+      break;
+    }
+  }
+  cursor_.keep_chunks(nullptr);
   if (ticks > 0 && counters_) counters_->ticks_sent.fetch_add(ticks, std::memory_order_relaxed);
   return ticks;
 }

@@ -42,6 +42,46 @@
 
 namespace stream {
 
+/// What an SSE client writes next, in order: its own events (bytes in
+/// `control`) and views of the log's SSE frames, which every client sends
+/// as they are - no copy per client; one gather write sends them all.
+struct SseBatch {
+  struct Piece {
+    const char* log = nullptr; // a view of the log; nullptr: control[offset, offset + size)
+    std::size_t offset = 0;
+    std::size_t size = 0;
+  };
+  std::string control;
+  std::vector<Piece> pieces;
+  /// The chunks the views point into, beside the cursor's own.
+  std::vector<std::shared_ptr<const void>> chunks;
+  std::size_t bytes = 0;
+
+  bool empty() const { return bytes == 0; }
+  void clear() {
+    control.clear();
+    pieces.clear();
+    chunks.clear();
+    bytes = 0;
+  }
+  /// control[from, end) was just appended.
+  void add_control(std::size_t from);
+  /// Appends a control event made by `f(control)`.
+  template <class F> void control_event(F&& f) {
+    const std::size_t from = control.size();
+    f(control);
+    add_control(from);
+  }
+  void add_view(std::string_view v);
+  /// The bytes of piece `i`.
+  std::string_view piece(std::size_t i) const {
+    const Piece& p = pieces[i];
+    return p.log ? std::string_view(p.log, p.size) : std::string_view(control).substr(p.offset, p.size);
+  }
+  /// Drops the first `n` bytes (written).
+  void consume(std::size_t n);
+};
+
 class ClientStream {
 public:
   using Clock = std::chrono::steady_clock;
@@ -91,6 +131,9 @@ public:
   /// first when it has fallen behind its window. Stops after the limit-th
   /// tick (then finished()). Returns the ticks read.
   std::size_t read(std::string& out, std::size_t budget, Clock::time_point now);
+  /// For SSE: the same as read(), but the log's frames go into `batch` as
+  /// views (a run of entries is one view), not copies.
+  std::size_t read_sse(SseBatch& batch, std::size_t budget, Clock::time_point now);
   /// Nothing to read now (or finished).
   bool at_head() const;
   /// For a client whose write is still in flight: when the log has run

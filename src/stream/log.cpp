@@ -115,19 +115,26 @@ void ReaderGroup::remove(LogConsumer* c) {
 // ------------------------------------------------------------------ Log
 
 struct Log::Chunk {
-  Chunk(std::uint64_t first_position, std::uint32_t entry_capacity, std::size_t byte_capacity)
-      : first(first_position), entry_capacity(entry_capacity), capacity(byte_capacity),
-        entries(std::make_unique<LogEntry[]>(entry_capacity)),
-        bytes(std::make_unique<char[]>(byte_capacity)) {}
+  Chunk(std::uint64_t first_position, std::uint32_t entry_capacity, std::size_t sse_capacity,
+        std::size_t other_capacity)
+      : first(first_position), entry_capacity(entry_capacity), sse_capacity(sse_capacity),
+        other_capacity(other_capacity), entries(std::make_unique<LogEntry[]>(entry_capacity)),
+        bytes(std::make_unique<char[]>(sse_capacity + other_capacity)) {}
 
   const std::uint64_t first; // position of entries[0]
   const std::uint32_t entry_capacity;
-  const std::size_t capacity;
+  // Two arenas in `bytes`: the SSE frames, one after the other (so a run of
+  // entries is one contiguous range a client can send as it is), then the
+  // other encodings.
+  const std::size_t sse_capacity;
+  const std::size_t other_capacity;
   /// The number of entries once the writer moved on to the next chunk;
   /// kOpen while it may still append here.
   std::atomic<std::uint32_t> sealed{kOpen};
-  std::uint32_t count = 0; // writer only
-  std::size_t used = 0;    // writer only
+  std::uint32_t count = 0;      // writer only
+  std::size_t sse_used = 0;     // writer only
+  std::size_t other_used = 0;   // writer only
+  std::size_t used() const { return sse_used + other_used; }
   std::unique_ptr<LogEntry[]> entries;
   std::unique_ptr<char[]> bytes;
   /// Deflated WebSocket suffixes of the ticks, made under deflate_mutex_
@@ -149,30 +156,33 @@ Log::~Log() = default;
 
 std::uint64_t Log::append(EntryKind kind, std::string_view sse, std::string_view ws,
                           std::string_view code) {
-  const std::size_t need = sse.size() + ws.size() + code.size();
+  const std::size_t other = ws.size() + code.size();
+  const std::size_t need = sse.size() + other;
   Chunk* c = chunks_.empty() ? nullptr : chunks_.back().get();
-  if (!c || c->count == c->entry_capacity || c->used + need > c->capacity) {
+  if (!c || c->count == c->entry_capacity || c->sse_used + sse.size() > c->sse_capacity ||
+      c->other_used + other > c->other_capacity) {
     if (c) c->sealed.store(c->count, std::memory_order_release);
-    auto fresh =
-        std::make_shared<Chunk>(appended_, entries_per_chunk_, std::max(bytes_per_chunk_, need));
+    auto fresh = std::make_shared<Chunk>(appended_, entries_per_chunk_,
+                                         std::max(bytes_per_chunk_, sse.size()),
+                                         std::max(bytes_per_chunk_, other));
     c = fresh.get();
     const std::lock_guard lock(chunks_mutex_);
     chunks_.push_back(std::move(fresh));
   }
-  char* b = c->bytes.get() + c->used;
-  const auto put = [&b](std::string_view s) {
-    if (!s.empty()) std::memcpy(b, s.data(), s.size());
-    std::string_view stored(b, s.size());
-    b += s.size();
-    return stored;
+  const auto put = [](char* at, std::string_view s) {
+    if (!s.empty()) std::memcpy(at, s.data(), s.size());
+    return std::string_view(at, s.size());
   };
+  char* sse_at = c->bytes.get() + c->sse_used;
+  char* other_at = c->bytes.get() + c->sse_capacity + c->other_used;
   LogEntry& e = c->entries[c->count];
   e.kind = kind;
   e.seq = kind == EntryKind::tick ? ++last_seq_ : last_seq_;
-  e.sse = put(sse);
-  e.ws = put(ws);
-  e.code = put(code);
-  c->used += need;
+  e.sse = put(sse_at, sse);
+  e.ws = put(other_at, ws);
+  e.code = put(other_at + ws.size(), code);
+  c->sse_used += sse.size();
+  c->other_used += other;
   ++c->count;
   bytes_held_.fetch_add(need, std::memory_order_relaxed);
   const std::uint64_t position = appended_++;
@@ -188,7 +198,7 @@ void Log::trim() {
     const bool too_big = bytes_held_.load(std::memory_order_relaxed) > limits_.max_bytes;
     if (!enough_without && !too_big) break;
     const std::lock_guard lock(chunks_mutex_);
-    bytes_held_.fetch_sub(chunks_.front()->used, std::memory_order_relaxed);
+    bytes_held_.fetch_sub(chunks_.front()->used(), std::memory_order_relaxed);
     chunks_.pop_front();
     tail_.store(chunks_.front()->first, std::memory_order_release);
   }
@@ -273,10 +283,22 @@ const LogEntry* LogCursor::get() {
   if (!log_ || pos_ >= log_->head()) return nullptr;
   if (!chunk_ || pos_ < chunk_->first ||
       pos_ - chunk_->first >= chunk_->sealed.load(std::memory_order_acquire)) {
-    chunk_ = log_->chunk_for(pos_);
+    auto next = log_->chunk_for(pos_);
+    if (keep_ && chunk_) keep_->push_back(std::move(chunk_)); // its bytes are still in use
+    chunk_ = std::move(next);
     if (!chunk_) return nullptr; // no longer held
   }
   return &chunk_->entries[pos_ - chunk_->first];
+}
+
+std::uint64_t LogCursor::run_end(std::uint64_t head) const {
+  if (!chunk_) return pos_;
+  const std::uint32_t sealed = chunk_->sealed.load(std::memory_order_acquire);
+  return sealed == kOpen ? head : std::min(head, chunk_->first + sealed);
+}
+
+const LogEntry& LogCursor::at(std::uint64_t position) const {
+  return chunk_->entries[position - chunk_->first];
 }
 
 std::string_view LogCursor::deflated(std::uint64_t upto) {

@@ -196,6 +196,15 @@ public:
   /// to `upto` (its batch) under a lock, the others find them done. Empty
   /// when the entry is not a tick or no longer held.
   std::string_view deflated(std::uint64_t upto);
+  /// The end of the run of entries from position() that lie in the same
+  /// chunk as it, up to `head` (call right after get() returned the entry
+  /// at position()): their SSE frames are one contiguous range.
+  std::uint64_t run_end(std::uint64_t head) const;
+  /// An entry of that run.
+  const LogEntry& at(std::uint64_t position) const;
+  /// While set, the chunks the cursor leaves are added to `keep` instead of
+  /// being let go (views of their bytes are about to be written).
+  void keep_chunks(std::vector<std::shared_ptr<const void>>* keep) { keep_ = keep; }
   /// Moves to `position` (forward only).
   void seek(std::uint64_t position) {
     if (position > pos_) pos_ = position;
@@ -205,6 +214,7 @@ private:
   std::shared_ptr<Log> log_;
   std::shared_ptr<const Log::Chunk> chunk_;
   std::uint64_t pos_ = 0;
+  std::vector<std::shared_ptr<const void>>* keep_ = nullptr;
 };
 
 } // namespace stream
