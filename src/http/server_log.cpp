@@ -1,5 +1,6 @@
 #include "http/server_log.hpp"
 
+#include "stream/json_writer.hpp"
 #include "stream/tick_json.hpp"
 
 #include <spdlog/formatter.h>
@@ -23,21 +24,21 @@ public:
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
     const auto ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(msg.time.time_since_epoch()).count();
-    std::string line = "{\"ts\":";
-    stream::append_json_string(line, stream::format_iso_ms(ms));
-    line += ",\"level\":";
     const auto level = spdlog::level::to_string_view(msg.level);
-    stream::append_json_string(line, std::string_view(level.data(), level.size()));
     const std::string_view payload(msg.payload.data(), msg.payload.size());
     const std::string_view logger(msg.logger_name.data(), msg.logger_name.size());
-    if (logger == kAccessLogger) {
-      line += ",\"msg\":\"request\",";
-      line += payload;
-    } else {
-      line += ",\"msg\":";
-      stream::append_json_string(line, payload);
+    char iso[32];
+    std::string line;
+    {
+      stream::JsonWriter w(line);
+      w.begin_object()
+          .member("ts", stream::format_iso_ms(iso, ms))
+          .member("level", std::string_view(level.data(), level.size()));
+      if (logger == kAccessLogger) w.member("msg", "request").raw_members(payload);
+      else w.member("msg", payload);
+      w.end_object();
     }
-    line += "}\n";
+    line += '\n';
     dest.append(line.data(), line.data() + line.size());
   }
   std::unique_ptr<spdlog::formatter> clone() const override {
@@ -73,22 +74,17 @@ void log_access(const AccessEntry& e) {
   auto logger = access_logger();
   if (!logger->should_log(level)) return;
   if (g_json) {
-    std::string m = "\"method\":";
-    stream::append_json_string(m, e.method);
-    m += ",\"path\":";
-    stream::append_json_string(m, e.path);
-    if (!e.query.empty()) {
-      m += ",\"query\":";
-      stream::append_json_string(m, e.query);
-    }
-    m += ",\"status\":" + std::to_string(e.status) + ",\"duration_ms\":";
-    stream::append_json_number(
-        m, static_cast<double>(static_cast<long long>(e.duration_ms * 1000)) / 1000.0);
-    m += ",\"remote\":";
-    stream::append_json_string(m, e.remote);
-    if (!e.note.empty()) {
-      m += ",\"note\":";
-      stream::append_json_string(m, e.note);
+    // The members of the log line; JsonFormatter puts them in the object.
+    std::string m;
+    {
+      stream::JsonWriter w(m);
+      w.member("method", e.method).member("path", e.path);
+      if (!e.query.empty()) w.member("query", e.query);
+      w.member("status", e.status)
+          .member("duration_ms",
+                  static_cast<double>(static_cast<long long>(e.duration_ms * 1000)) / 1000.0)
+          .member("remote", e.remote);
+      if (!e.note.empty()) w.member("note", e.note);
     }
     logger->log(level, "{}", m);
   } else {

@@ -24,7 +24,7 @@ constexpr auto kBehindCheck = 1s;
 /// After the last frame: how long the client may take to close its end.
 constexpr auto kLingerAfterLast = 2s;
 /// A slow consumer cannot read its last frames anyway: close soon.
-constexpr auto kSlowConsumerGrace = 1s;
+constexpr auto kSlowConsumerGrace = 3s;
 /// Bytes read from the log for one write (a resume replay goes out in
 /// several); an output buffer grown beyond kKeepCapacity is released once
 /// written, so a burst does not pin memory on a quiet client.
@@ -300,7 +300,7 @@ void SseSession::on_timer(boost::system::error_code ec) {
       return;
     }
     if (phase_ == State::streaming) {
-      batch_.control_event([&](std::string& out) { client_.skip_if_behind(out, now); });
+      client_.skip_if_behind(now);
       if (client_.slow(now)) slow_consumer();
     }
   } else if (phase_ == State::streaming &&

@@ -19,7 +19,7 @@ namespace {
 /// are looked at (they skip ahead, and a client that stays behind ends).
 constexpr auto kBehindCheck = 1s;
 /// A slow consumer cannot read what is left anyway: close soon.
-constexpr auto kSlowCloseGrace = 2s;
+constexpr auto kSlowCloseGrace = 3s;
 /// Reading rounds per pump: after them, what is left waits for the next
 /// wake-up or write completion, so one busy connection cannot hold its loop.
 constexpr int kMaxRounds = 4;
@@ -123,7 +123,7 @@ void WsConnection::on_behind_check(boost::system::error_code ec) {
     auto& client = sub->client();
     // The socket took nothing for a while: the log ran on. Skip ahead now
     // (counted, announced), and end a client that stays behind.
-    if (!out.has_room()) client.skip_if_behind(out.buffer(), now);
+    if (!out.has_room()) client.skip_if_behind(now);
     messages += sub->take_messages();
     if (client.slow(now)) {
       count_sent(messages);
@@ -139,10 +139,16 @@ void WsConnection::slow_consumer(const std::string& request_id) {
   if (phase_ != Phase::open) return;
   spdlog::warn("websocket {} {}: slow consumer (behind for {} s), closing 1008", upgrade_.remote,
                upgrade_.path, state_->config.slow_consumer_seconds);
-  // What its subscriptions will never read now counts as dropped.
+  // What its subscriptions will never read now counts as dropped; they
+  // leave the Hub at once.
   std::string discard;
-  for (const auto& [rid, sub] : subs_)
+  const auto subs = subs_;
+  for (const auto& [rid, sub] : subs) {
     if (sub->active()) sub->client().end_slow(discard);
+    sub->timeout_timer().cancel();
+    leave_hub(*sub);
+    forget(sub);
+  }
   ws::ErrorTarget target;
   if (!request_id.empty()) target.request_id = request_id;
   // Appended as is: send() would count it as one more unread message.

@@ -1,6 +1,6 @@
 #include "sim/request_log.hpp"
 
-#include "stream/tick_json.hpp"
+#include "stream/json_writer.hpp"
 
 #include <stdexcept>
 #include <variant>
@@ -37,47 +37,38 @@ std::string RequestLog::message_name(int msg_id) {
 
 void RequestLog::record(std::optional<int> client_id, const tws::DecodedRequest& request,
                         bool dropped) {
-  std::string line = "{\"event\":\"request\",\"client_id\":";
-  const auto* start = std::get_if<tws::StartApi>(&request.request);
-  if (start != nullptr && !request.error) line += std::to_string(start->client_id);
-  else if (client_id) line += std::to_string(*client_id);
-  else line += "null";
-  line += ",\"msg\":";
-  stream::append_json_string(line, message_name(request.msg_id));
-  auto field = [&line](const char* name, long long v) {
-    line += ",\"";
-    line += name;
-    line += "\":";
-    line += std::to_string(v);
-  };
-  if (!request.error) {
-    if (const auto* m = std::get_if<tws::ReqTickByTickData>(&request.request)) {
-      field("req_id", m->req_id);
-      field("con_id", m->contract.con_id);
-      if (!m->contract.symbol.empty()) {
-        line += ",\"symbol\":";
-        stream::append_json_string(line, m->contract.symbol);
+  std::string line;
+  {
+    stream::JsonWriter w(line);
+    w.begin_object().member("event", "request").key("client_id");
+    const auto* start = std::get_if<tws::StartApi>(&request.request);
+    if (start != nullptr && !request.error) w.integer(start->client_id);
+    else if (client_id) w.integer(*client_id);
+    else w.null();
+    w.member("msg", message_name(request.msg_id));
+    const auto symbol = [&w](const std::string& s) {
+      if (!s.empty()) w.member("symbol", s);
+    };
+    if (!request.error) {
+      if (const auto* m = std::get_if<tws::ReqTickByTickData>(&request.request)) {
+        w.member("req_id", m->req_id).member("con_id", m->contract.con_id);
+        symbol(m->contract.symbol);
+        w.member("tick_type", m->tick_type);
+      } else if (const auto* m = std::get_if<tws::CancelTickByTickData>(&request.request)) {
+        w.member("req_id", m->req_id);
+      } else if (const auto* m = std::get_if<tws::ReqContractDetails>(&request.request)) {
+        w.member("req_id", m->req_id).member("con_id", m->contract.con_id);
+        symbol(m->contract.symbol);
+      } else if (const auto* m = std::get_if<tws::ReqMarketDataType>(&request.request)) {
+        w.member("market_data_type", m->market_data_type);
       }
-      line += ",\"tick_type\":";
-      stream::append_json_string(line, m->tick_type);
-    } else if (const auto* m = std::get_if<tws::CancelTickByTickData>(&request.request)) {
-      field("req_id", m->req_id);
-    } else if (const auto* m = std::get_if<tws::ReqContractDetails>(&request.request)) {
-      field("req_id", m->req_id);
-      field("con_id", m->contract.con_id);
-      if (!m->contract.symbol.empty()) {
-        line += ",\"symbol\":";
-        stream::append_json_string(line, m->contract.symbol);
-      }
-    } else if (const auto* m = std::get_if<tws::ReqMarketDataType>(&request.request)) {
-      field("market_data_type", m->market_data_type);
+    } else {
+      w.member("malformed", true).member("error", request.error.message());
     }
-  } else {
-    line += ",\"malformed\":true,\"error\":";
-    stream::append_json_string(line, request.error.message());
+    if (dropped) w.member("dropped", true);
+    w.end_object();
   }
-  if (dropped) line += ",\"dropped\":true";
-  line += "}\n";
+  line += '\n';
   std::fputs(line.c_str(), file_);
   std::fflush(file_);
 }

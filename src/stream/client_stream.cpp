@@ -89,7 +89,7 @@ std::uint64_t ClientStream::allowed_start(std::uint64_t head) const {
   return std::max(tail, window_start);
 }
 
-bool ClientStream::skip_to(std::string& out, std::uint64_t to, Clock::time_point now) {
+bool ClientStream::skip_to(std::uint64_t to, Clock::time_point now) {
   cursor_.seek(to);
   const LogEntry* e = cursor_.get();
   if (!e) return false; // dropped meanwhile too: the caller looks again
@@ -99,12 +99,18 @@ bool ClientStream::skip_to(std::string& out, std::uint64_t to, Clock::time_point
   last_seq_ = std::max(last_seq_, before);
   if (n == 0) return true;
   count_drops(n);
+  unannounced_ += n;
   if (!behind_since_) behind_since_ = now;
-  const std::string count = std::to_string(n);
+  return true;
+}
+
+void ClientStream::announce_loss(std::string& out) {
+  if (unannounced_ == 0) return;
+  const std::string count = std::to_string(unannounced_);
+  unannounced_ = 0;
   encoder_.info(out, "ticks_lost",
                 count + " ticks were dropped: the client did not read fast enough",
                 "\"ticks_lost\":" + count);
-  return true;
 }
 
 void ClientStream::count_drops(std::uint64_t n) {
@@ -117,7 +123,7 @@ std::size_t ClientStream::read(std::string& out, std::size_t budget, Clock::time
   const auto& log = cursor_.log();
   std::uint64_t head = log->head();
   std::size_t ticks = 0;
-  if (cursor_.position() < allowed_start(head)) skip_to(out, allowed_start(head), now);
+  if (cursor_.position() < allowed_start(head)) skip_to(allowed_start(head), now);
   while (out.size() < budget) {
     if (cursor_.position() >= head) {
       head = log->head();
@@ -128,9 +134,10 @@ std::size_t ClientStream::read(std::string& out, std::size_t budget, Clock::time
       // Fallen behind what the log holds while reading: skip ahead.
       head = log->head();
       if (cursor_.position() >= head) break;
-      skip_to(out, allowed_start(head), now);
+      skip_to(allowed_start(head), now);
       continue;
     }
+    announce_loss(out); // right before the first event after the gap
     last_seq_ = e->seq;
     if (e->is_tick()) {
       encoder_.tick(out, *e, cursor_, head);
@@ -157,9 +164,7 @@ std::size_t ClientStream::read_sse(SseBatch& b, std::size_t budget, Clock::time_
   cursor_.keep_chunks(&b.chunks);
   std::uint64_t head = log->head();
   std::size_t ticks = 0;
-  const auto skip = [&](std::uint64_t to) {
-    b.control_event([&](std::string& out) { skip_to(out, to, now); });
-  };
+  const auto skip = [&](std::uint64_t to) { skip_to(to, now); };
   if (cursor_.position() < allowed_start(head)) skip(allowed_start(head));
   while (b.bytes < budget) {
     if (cursor_.position() >= head) {
@@ -173,6 +178,7 @@ std::size_t ClientStream::read_sse(SseBatch& b, std::size_t budget, Clock::time_
       skip(allowed_start(head));
       continue;
     }
+    if (unannounced_ > 0) b.control_event([&](std::string& out) { announce_loss(out); });
     const std::uint64_t from = cursor_.position();
     if (from < live_from_) {
       // A resume replay: its notices are history, only its ticks go.
@@ -218,11 +224,11 @@ bool ClientStream::at_head() const {
   return !started_ || finished_ || cursor_.position() >= cursor_.log()->head();
 }
 
-void ClientStream::skip_if_behind(std::string& out, Clock::time_point now) {
+void ClientStream::skip_if_behind(Clock::time_point now) {
   if (!started_ || finished_) return;
   const std::uint64_t head = cursor_.log()->head();
   const std::uint64_t allowed = allowed_start(head);
-  if (cursor_.position() < allowed) skip_to(out, allowed, now);
+  if (cursor_.position() < allowed) skip_to(allowed, now);
 }
 
 void ClientStream::caught_up() { behind_since_.reset(); }

@@ -137,8 +137,9 @@ public:
   /// Nothing to read now (or finished).
   bool at_head() const;
   /// For a client whose write is still in flight: when the log has run
-  /// more than a window ahead, skip now (counted, announced in `out`).
-  void skip_if_behind(std::string& out, Clock::time_point now);
+  /// more than a window ahead, skip now (counted now, announced with the
+  /// next read).
+  void skip_if_behind(Clock::time_point now);
   /// The session wrote everything read so far and nothing is left to read:
   /// the client is not behind.
   void caught_up();
@@ -165,8 +166,11 @@ private:
   /// Where the cursor may be at the least: the window's start, the oldest
   /// entry held, or (in a resume replay) just the oldest entry held.
   std::uint64_t allowed_start(std::uint64_t head) const;
-  /// Moves the cursor to `to` and accounts for the ticks skipped.
-  bool skip_to(std::string& out, std::uint64_t to, Clock::time_point now);
+  /// Moves the cursor to `to` and accounts for the ticks skipped (the
+  /// announcement waits for the next read: one `info` per gap).
+  bool skip_to(std::uint64_t to, Clock::time_point now);
+  /// The `info` ticks_lost of the gap skipped since the last read.
+  void announce_loss(std::string& out);
   void count_drops(std::uint64_t n);
 
   Options options_;
@@ -179,6 +183,7 @@ private:
   std::uint64_t last_seq_ = 0;  // sequence number of the last tick read or skipped
   std::uint64_t ticks_sent_ = 0;
   std::uint64_t dropped_ = 0;
+  std::uint64_t unannounced_ = 0; // ticks skipped and not yet announced
   std::optional<Clock::time_point> behind_since_;
   bool started_ = false;
   bool finished_ = false;

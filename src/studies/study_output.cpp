@@ -1,5 +1,6 @@
 #include "studies/study_output.hpp"
 
+#include "stream/json_writer.hpp"
 #include "stream/tick_json.hpp"
 
 #include <cmath>
@@ -8,25 +9,8 @@
 namespace studies {
 namespace {
 
-void num(std::string& out, std::string_view key, double v, bool comma = true) {
-  stream::append_json_string(out, key);
-  out += ':';
-  stream::append_json_number(out, v == 0.0 ? 0.0 : v); // no "-0"
-  if (comma) out += ',';
-}
-
-void opt(std::string& out, std::string_view key, const std::optional<double>& v,
-         bool comma = true) {
-  if (v) return num(out, key, *v, comma);
-  stream::append_json_string(out, key);
-  out += ":null";
-  if (comma) out += ',';
-}
-
-void count(std::string& out, std::string_view key, std::int64_t v) {
-  stream::append_json_string(out, key);
-  out += ':' + std::to_string(v) + ',';
-}
+/// No "-0": a zero delta prints as 0.
+double unsigned_zero(double v) { return v == 0.0 ? 0.0 : v; }
 
 std::string fixed(double v, int decimals) {
   char buf[64];
@@ -55,61 +39,67 @@ std::string percent(const std::optional<double>& v) {
 
 std::string format_trade_json(const TradeResult& r, int contract_id,
                               std::string_view event_timestamp) {
-  std::string out = "{\"study\":";
-  stream::append_json_string(out, r.study);
-  out += ",\"contract_id\":" + std::to_string(contract_id) + ",\"timestamp\":";
-  stream::append_json_string(out, event_timestamp);
+  std::string out;
+  stream::JsonWriter w(out);
+  w.begin_object()
+      .member("study", r.study)
+      .member("contract_id", contract_id)
+      .member("timestamp", event_timestamp);
 
-  out += ",\"current_trade\":{";
-  num(out, "price", r.trade.price);
-  num(out, "size", r.trade.size);
-  num(out, "delta", r.delta);
-  out += "\"side\":";
-  stream::append_json_string(out, to_string(r.classification.side));
-  out += ",\"basis\":";
-  stream::append_json_string(out, to_string(r.classification.basis));
-  out += ",\"tick_type\":";
-  stream::append_json_string(out, r.trade.tick_type);
-  out += ",\"timestamp\":";
-  stream::append_json_string(out, r.trade.timestamp);
-  out += ",\"unix_time\":" + std::to_string(r.trade.unix_time) + "}";
+  w.key("current_trade")
+      .begin_object()
+      .member("price", unsigned_zero(r.trade.price))
+      .member("size", unsigned_zero(r.trade.size))
+      .member("delta", unsigned_zero(r.delta))
+      .member("side", to_string(r.classification.side))
+      .member("basis", to_string(r.classification.basis))
+      .member("tick_type", r.trade.tick_type)
+      .member("timestamp", r.trade.timestamp)
+      .member("unix_time", static_cast<long long>(r.trade.unix_time))
+      .end_object();
 
-  out += ",\"current_quote\":{";
+  w.key("current_quote").begin_object();
   if (r.quote) {
-    num(out, "bid", r.quote->bid);
-    num(out, "ask", r.quote->ask);
-    num(out, "bid_size", r.quote->bid_size);
-    num(out, "ask_size", r.quote->ask_size);
-    num(out, "spread", r.quote->ask - r.quote->bid);
-    out += "\"valid\":";
-    out += r.quote->valid() ? "true" : "false";
+    w.member("bid", unsigned_zero(r.quote->bid))
+        .member("ask", unsigned_zero(r.quote->ask))
+        .member("bid_size", unsigned_zero(r.quote->bid_size))
+        .member("ask_size", unsigned_zero(r.quote->ask_size))
+        .member("spread", unsigned_zero(r.quote->ask - r.quote->bid))
+        .member("valid", r.quote->valid());
   } else {
-    out += "\"bid\":null,\"ask\":null,\"bid_size\":null,\"ask_size\":null,\"spread\":null,"
-           "\"valid\":false";
+    for (const char* k : {"bid", "ask", "bid_size", "ask_size", "spread"}) w.key(k).null();
+    w.member("valid", false);
   }
-  out += '}';
+  w.end_object();
 
+  const auto opt = [&w](std::string_view key, const std::optional<double>& v) {
+    if (v) w.member(key, unsigned_zero(*v));
+    else w.key(key).null();
+  };
   const auto& s = r.summary;
-  out += ",\"summary\":{\"window_seconds\":" + std::to_string(s.window_seconds) + ',';
-  count(out, "trade_count", s.trade_count);
-  num(out, "total_buy_volume", s.total_buy_volume);
-  num(out, "total_sell_volume", s.total_sell_volume);
-  num(out, "total_neutral_volume", s.total_neutral_volume);
-  num(out, "net_delta", s.net_delta);
-  num(out, "cumulative_delta", s.cumulative_delta);
-  opt(out, "buy_sell_ratio", s.buy_sell_ratio);
-  opt(out, "buy_percentage", s.buy_percentage, false);
-  out += '}';
+  w.key("summary")
+      .begin_object()
+      .member("window_seconds", s.window_seconds)
+      .member("trade_count", static_cast<long long>(s.trade_count))
+      .member("total_buy_volume", unsigned_zero(s.total_buy_volume))
+      .member("total_sell_volume", unsigned_zero(s.total_sell_volume))
+      .member("total_neutral_volume", unsigned_zero(s.total_neutral_volume))
+      .member("net_delta", unsigned_zero(s.net_delta))
+      .member("cumulative_delta", unsigned_zero(s.cumulative_delta));
+  opt("buy_sell_ratio", s.buy_sell_ratio);
+  opt("buy_percentage", s.buy_percentage);
+  w.end_object();
 
   const auto& c = r.stats;
-  out += ",\"calculation_stats\":{";
-  count(out, "trades", c.trades);
-  count(out, "bid_hits", c.bid_hits);
-  count(out, "ask_hits", c.ask_hits);
-  count(out, "inside_spread", c.inside_spread);
-  count(out, "no_quote_trades", c.no_quote_trades);
-  opt(out, "true_delta_percentage", c.true_delta_percentage(), false);
-  out += "}}";
+  w.key("calculation_stats")
+      .begin_object()
+      .member("trades", static_cast<long long>(c.trades))
+      .member("bid_hits", static_cast<long long>(c.bid_hits))
+      .member("ask_hits", static_cast<long long>(c.ask_hits))
+      .member("inside_spread", static_cast<long long>(c.inside_spread))
+      .member("no_quote_trades", static_cast<long long>(c.no_quote_trades));
+  opt("true_delta_percentage", c.true_delta_percentage());
+  w.end_object().end_object().flush();
   return out;
 }
 

@@ -179,5 +179,33 @@ class ResumeOlderThanTheRing(ServerCase):
                 keeper.wait(lambda s: s.ids()[-1] >= k + RING + 400, 20, "another turn")
 
 
+class ResumeWithTheRingSizeSet(ServerCase):
+    """IB_STREAM_RING_SIZE sets how far back a resume reaches: at least that
+    many events, at most a quarter more (the log keeps whole chunks)."""
+    sim_rate = 600.0
+    server_args = ("--ring-size", "300", "--linger-ms", "3000", "--backoff-max-ms", "1000")
+
+    def test_a_smaller_ring_reaches_less_far_back(self):
+        keeper = self.listen(PATH)
+        keeper.wait_ticks(3)
+        b = self.listen(PATH)
+        b.wait_ticks(10)
+        b.close()
+        k = b.ids()[-1]
+        keeper.wait(lambda s: s.ids()[-1] >= k + 1000, 20, "more than the ring holds")
+        c = self.listen(PATH, headers={"Last-Event-ID": str(k)})
+        self.assertEqual(c.status, 200, c.body)
+        c.wait_ticks(400, timeout=30)
+        head = keeper.ids()[-1]
+        first = c.ticks()[0][0]
+        replayed = head - first
+        self.assertGreaterEqual(replayed, 300 - 60, "about the ring size is replayed")
+        self.assertLessEqual(replayed, 300 + 300 // 4 + 60, "not the default 1000")
+        lost = [e for e in c.non_ticks() if info_says(e, "lost")]
+        self.assertTrue(lost)
+        self.assertIn(first - k - 1, numbers_in(lost[0]["info"]))
+        self.assert_consecutive(c.ids(), "replay, then live")
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -157,12 +157,16 @@ TEST(ClientStream, SkipIfBehindWhileItsWriteWaits) {
   Harness h(window(4));
   h.start();
   h.ticks(3);
-  h.cs.skip_if_behind(h.out, Clock::now());
+  h.cs.skip_if_behind(Clock::now());
   EXPECT_EQ(h.take(), "") << "within its window";
   h.ticks(7); // 10 unread now
-  h.cs.skip_if_behind(h.out, Clock::now());
-  EXPECT_EQ(h.take(), "Iticks_lost[\"ticks_lost\":6];");
-  EXPECT_EQ(h.read(), "T7;T8;T9;T10;");
+  h.cs.skip_if_behind(Clock::now());
+  EXPECT_EQ(h.cs.dropped(), 6u) << "counted at once";
+  h.ticks(4); // 8 unread now: 4 more to skip
+  h.cs.skip_if_behind(Clock::now());
+  EXPECT_EQ(h.take(), "") << "announced with the next read";
+  EXPECT_EQ(h.read(), "Iticks_lost[\"ticks_lost\":10];T11;T12;T13;T14;")
+      << "one announcement per gap, right before the ticks after it";
 }
 
 TEST(ClientStream, AResumeReplayIsNotBoundedByTheWindowAndSkipsOldNotices) {
