@@ -1,136 +1,201 @@
 #include "http/endpoint_json.hpp"
 
 #include "http/stream_params.hpp"
+#include "stream/json_text.hpp"
+#include "stream/json_writer.hpp"
 #include "stream/tick_json.hpp"
 
-#include <boost/json/array.hpp>
-#include <boost/json/object.hpp>
-#include <boost/json/serialize.hpp>
-
 #include <cmath>
+#include <cstdint>
+#include <initializer_list>
+#include <string_view>
 
 #ifndef IBS_VERSION
 #define IBS_VERSION "0.0.0"
 #endif
 
 namespace http {
-namespace json = boost::json;
 namespace {
 
-json::object limits(const ServerConfig& c) {
-  return {{"max_streams", c.max_streams},
-          {"max_clients", c.max_clients},
-          {"buffer_size", c.buffer_size},
-          {"default_timeout_seconds", c.stream_timeout},
-          {"limit", {{"min", kMinLimit}, {"max", kMaxLimit}}},
-          {"timeout", {{"min", kMinTimeout}, {"max", kMaxTimeout}}},
-          {"keepalive_seconds", c.keepalive_seconds}};
+using stream::JsonWriter;
+
+struct Endpoint {
+  std::string_view method;
+  std::string_view path;
+  std::string_view description;
+};
+
+constexpr Endpoint kEndpoints[] = {
+    {"GET", "/", "this document"},
+    {"GET", "/health", "health and TWS connection"},
+    {"GET", "/ready", "200 when streams can start"},
+    {"GET", "/stream/info", "tick types, parameters"},
+    {"GET", "/stream/{contract_id}", "SSE stream; ?tick_type=&limit=&timeout="},
+    {"GET", "/stream/{contract_id}/{tick_type}", "SSE stream of that tick type"},
+    {"GET", "/stream/active", "active streams"},
+    {"DELETE", "/stream/{contract_id}", "stop every stream of a contract"},
+    {"DELETE", "/stream/all", "stop every stream"},
+    {"GET", "/ws/stats", "WebSocket statistics"},
+    {"GET", "/ws/schemas", "JSON Schemas of the WebSocket client messages"},
+    {"WEBSOCKET", "/ws/stream/{contract_id}/{tick_type}",
+     "WebSocket stream of that tick type; ?limit=&timeout="},
+    {"WEBSOCKET", "/ws/stream/{contract_id}/multi",
+     "WebSocket; subscribe / multi_subscribe messages"},
+    {"WEBSOCKET", "/ws/control",
+     "WebSocket control channel: ping, get_stats, list_streams, subscribe"},
+};
+
+struct TickTypeInfo {
+  std::string_view name;
+  std::string_view data_type;
+  std::string_view description;
+};
+
+constexpr TickTypeInfo kTickTypes[] = {
+    {"Last", "time_sales", "Trades during regular market hours"},
+    {"AllLast", "time_sales", "All trades, including pre/post market and odd lots"},
+    {"BidAsk", "bid_ask", "Best bid and ask quotes with sizes"},
+    {"MidPoint", "midpoint", "Midpoint between the best bid and ask"},
+};
+
+/// An array of strings.
+void strings(JsonWriter& w, std::initializer_list<std::string_view> values) {
+  w.begin_array();
+  for (const auto v : values) w.string(v);
+  w.end_array();
 }
 
-json::object ws_limits(const ServerConfig& c) {
-  return {{"max_connections_per_ip", c.ws_max_connections_per_ip},
-          {"max_subscriptions_per_connection", c.ws_max_subscriptions},
-          {"max_messages_per_second", c.ws_max_messages_per_second},
-          {"max_message_bytes", c.ws_max_message_bytes},
-          {"tws_grace_seconds", c.ws_tws_grace},
-          {"idle_timeout_seconds", c.ws_idle_timeout}};
+/// The `limits` object (GET / and /stream/info).
+void limits(JsonWriter& w, const ServerConfig& c) {
+  w.begin_object()
+      .member("max_streams", c.max_streams)
+      .member("max_clients", c.max_clients)
+      .member("buffer_size", c.buffer_size)
+      .member("default_timeout_seconds", c.stream_timeout)
+      .key("limit")
+      .begin_object()
+      .member("min", kMinLimit)
+      .member("max", kMaxLimit)
+      .end_object()
+      .key("timeout")
+      .begin_object()
+      .member("min", kMinTimeout)
+      .member("max", kMaxTimeout)
+      .end_object()
+      .member("keepalive_seconds", c.keepalive_seconds)
+      .end_object();
 }
 
-json::array tick_types() {
-  return {
-      {{"name", "Last"},
-       {"data_type", "time_sales"},
-       {"description", "Trades during regular market hours"}},
-      {{"name", "AllLast"},
-       {"data_type", "time_sales"},
-       {"description", "All trades, including pre/post market and odd lots"}},
-      {{"name", "BidAsk"},
-       {"data_type", "bid_ask"},
-       {"description", "Best bid and ask quotes with sizes"}},
-      {{"name", "MidPoint"},
-       {"data_type", "midpoint"},
-       {"description", "Midpoint between the best bid and ask"}},
-  };
+/// The WebSocket limits object (GET / and /stream/info).
+void ws_limits(JsonWriter& w, const ServerConfig& c) {
+  w.begin_object()
+      .member("max_connections_per_ip", c.ws_max_connections_per_ip)
+      .member("max_subscriptions_per_connection", c.ws_max_subscriptions)
+      .member("max_messages_per_second", c.ws_max_messages_per_second)
+      .member("max_message_bytes", c.ws_max_message_bytes)
+      .member("tws_grace_seconds", c.ws_tws_grace)
+      .member("idle_timeout_seconds", c.ws_idle_timeout)
+      .end_object();
 }
 
-std::string finish(json::object o) {
-  o["timestamp"] = stream::iso_now();
-  return json::serialize(o);
+/// The tick types with their data type and description.
+void tick_types(JsonWriter& w) {
+  w.begin_array();
+  for (const auto& t : kTickTypes)
+    w.begin_object()
+        .member("name", t.name)
+        .member("data_type", t.data_type)
+        .member("description", t.description)
+        .end_object();
+  w.end_array();
 }
 
-json::value opt_string(const std::string& s) {
-  return s.empty() ? json::value(nullptr) : json::value(s);
+/// The last member of every document, `"timestamp":<now>`, and its `}`.
+void finish(JsonWriter& w) {
+  char buf[32];
+  w.member("timestamp", stream::iso_now(buf)).end_object().flush();
+}
+
+/// `null` when empty.
+void opt_string(JsonWriter& w, std::string_view name, const std::string& s) {
+  if (s.empty()) w.key(name).null();
+  else w.member(name, s);
+}
+
+/// `null` when 0.
+void opt_nonzero(JsonWriter& w, std::string_view name, std::int64_t v) {
+  if (v == 0) w.key(name).null();
+  else w.key(name).integer(v);
+}
+
+/// A member name that is not a literal (an IP address): escaped when needed.
+void any_key(JsonWriter& w, std::string_view name) {
+  if (stream::is_plain_json_text(name)) {
+    w.key(name);
+    return;
+  }
+  std::string quoted;
+  stream::append_json_utf8(quoted, name);
+  w.key(std::string_view(quoted).substr(1, quoted.size() - 2));
 }
 
 } // namespace
 
 std::string root_json(const ServerConfig& c) {
-  json::array endpoints = {
-      {{"method", "GET"}, {"path", "/"}, {"description", "this document"}},
-      {{"method", "GET"}, {"path", "/health"}, {"description", "health and TWS connection"}},
-      {{"method", "GET"}, {"path", "/ready"}, {"description", "200 when streams can start"}},
-      {{"method", "GET"}, {"path", "/stream/info"}, {"description", "tick types, parameters"}},
-      {{"method", "GET"},
-       {"path", "/stream/{contract_id}"},
-       {"description", "SSE stream; ?tick_type=&limit=&timeout="}},
-      {{"method", "GET"},
-       {"path", "/stream/{contract_id}/{tick_type}"},
-       {"description", "SSE stream of that tick type"}},
-      {{"method", "GET"}, {"path", "/stream/active"}, {"description", "active streams"}},
-      {{"method", "DELETE"},
-       {"path", "/stream/{contract_id}"},
-       {"description", "stop every stream of a contract"}},
-      {{"method", "DELETE"}, {"path", "/stream/all"}, {"description", "stop every stream"}},
-      {{"method", "GET"}, {"path", "/ws/stats"}, {"description", "WebSocket statistics"}},
-      {{"method", "GET"},
-       {"path", "/ws/schemas"},
-       {"description", "JSON Schemas of the WebSocket client messages"}},
-      {{"method", "WEBSOCKET"},
-       {"path", "/ws/stream/{contract_id}/{tick_type}"},
-       {"description", "WebSocket stream of that tick type; ?limit=&timeout="}},
-      {{"method", "WEBSOCKET"},
-       {"path", "/ws/stream/{contract_id}/multi"},
-       {"description", "WebSocket; subscribe / multi_subscribe messages"}},
-      {{"method", "WEBSOCKET"},
-       {"path", "/ws/control"},
-       {"description", "WebSocket control channel: ping, get_stats, list_streams, subscribe"}},
-  };
-  json::array names;
-  for (const auto& t : tick_types()) names.push_back(t.as_object().at("name"));
-  return finish({{"name", "ib-stream"},
-                 {"version", IBS_VERSION},
-                 {"description", "Tick-by-tick market data from Interactive Brokers TWS / IB "
-                                 "Gateway over HTTP Server-Sent Events and WebSocket"},
-                 {"endpoints", std::move(endpoints)},
-                 {"tick_types", std::move(names)},
-                 {"limits", limits(c)},
-                 {"websocket_limits", ws_limits(c)},
-                 {"auth",
-                  {{"required", c.api_key.has_value()},
-                   {"methods", {"Authorization: Bearer <key>", "api_key query parameter"}}}}});
+  std::string out;
+  JsonWriter w(out);
+  w.begin_object()
+      .member("name", "ib-stream")
+      .member("version", IBS_VERSION)
+      .member("description", "Tick-by-tick market data from Interactive Brokers TWS / IB "
+                             "Gateway over HTTP Server-Sent Events and WebSocket")
+      .key("endpoints")
+      .begin_array();
+  for (const auto& e : kEndpoints)
+    w.begin_object()
+        .member("method", e.method)
+        .member("path", e.path)
+        .member("description", e.description)
+        .end_object();
+  w.end_array().key("tick_types").begin_array();
+  for (const auto& t : kTickTypes) w.string(t.name);
+  w.end_array().key("limits");
+  limits(w, c);
+  w.key("websocket_limits");
+  ws_limits(w, c);
+  w.key("auth").begin_object().member("required", c.api_key.has_value()).key("methods");
+  strings(w, {"Authorization: Bearer <key>", "api_key query parameter"});
+  w.end_object();
+  finish(w);
+  return out;
 }
 
 std::string health_json(const stream::HubSnapshot& s, const ServerConfig& c, double uptime) {
-  std::size_t clients = s.clients.size();
-  return finish(
-      {{"status", s.tws.connected && !s.shutting_down ? "healthy" : "degraded"},
-       {"tws_connected", s.tws.connected},
-       {"tws",
-        {{"host", s.tws.host.empty() ? c.tws_host : s.tws.host},
-         {"port", s.tws.port == 0 ? json::value(nullptr) : json::value(s.tws.port)},
-         {"client_id", s.tws.client_id},
-         {"server_version",
-          s.tws.server_version == 0 ? json::value(nullptr) : json::value(s.tws.server_version)},
-         {"connected_since", opt_string(s.tws.connected_since)},
-         {"reconnects", s.tws.reconnects},
-         {"last_error", opt_string(s.tws.last_error)}}},
-       {"active_streams", s.upstreams.size()},
-       {"max_streams", s.max_streams},
-       {"clients", clients},
-       {"max_clients", s.max_clients},
-       {"total_ticks", s.total_ticks},
-       {"shutting_down", s.shutting_down},
-       {"uptime_seconds", static_cast<std::int64_t>(uptime)}});
+  std::string out;
+  JsonWriter w(out);
+  w.begin_object()
+      .member("status", s.tws.connected && !s.shutting_down ? "healthy" : "degraded")
+      .member("tws_connected", s.tws.connected)
+      .key("tws")
+      .begin_object()
+      .member("host", s.tws.host.empty() ? c.tws_host : s.tws.host);
+  opt_nonzero(w, "port", s.tws.port);
+  w.member("client_id", s.tws.client_id);
+  opt_nonzero(w, "server_version", s.tws.server_version);
+  opt_string(w, "connected_since", s.tws.connected_since);
+  w.member("reconnects", s.tws.reconnects);
+  opt_string(w, "last_error", s.tws.last_error);
+  w.end_object()
+      .member("active_streams", s.upstreams.size())
+      .member("max_streams", s.max_streams)
+      .member("clients", s.clients.size())
+      .member("max_clients", s.max_clients)
+      .member("total_ticks", s.total_ticks)
+      .member("shutting_down", s.shutting_down)
+      .key("uptime_seconds")
+      .integer(static_cast<std::int64_t>(uptime));
+  finish(w);
+  return out;
 }
 
 std::string ready_json(const stream::HubSnapshot& s, bool draining, bool& ready) {
@@ -139,147 +204,201 @@ std::string ready_json(const stream::HubSnapshot& s, bool draining, bool& ready)
   if (draining || s.shutting_down) reason = "shutting down";
   else if (!s.tws.connected)
     reason = "TWS not connected" + (s.tws.last_error.empty() ? "" : ": " + s.tws.last_error);
-  return finish({{"ready", ready},
-                 {"tws_connected", s.tws.connected},
-                 {"shutting_down", s.shutting_down || draining},
-                 {"reason", ready ? json::value(nullptr) : json::value(reason)}});
+  std::string out;
+  JsonWriter w(out);
+  w.begin_object()
+      .member("ready", ready)
+      .member("tws_connected", s.tws.connected)
+      .member("shutting_down", s.shutting_down || draining);
+  if (ready) w.key("reason").null();
+  else w.member("reason", reason);
+  finish(w);
+  return out;
 }
 
 std::string stream_info_json(const ServerConfig& c) {
-  json::object params = {
-      {"tick_type",
-       {{"type", "enum"},
-        {"values", {"Last", "AllLast", "BidAsk", "MidPoint"}},
-        {"default", "Last"},
-        {"case_insensitive", true},
-        {"description", "only on /stream/{contract_id}; the path form names it instead"}}},
-      {"limit",
-       {{"type", "integer"},
-        {"min", kMinLimit},
-        {"max", kMaxLimit},
-        {"default", nullptr},
-        {"description", "ticks to deliver, then `complete` (limit_reached); default unlimited"}}},
-      {"timeout",
-       {{"type", "integer"},
-        {"min", kMinTimeout},
-        {"max", kMaxTimeout},
-        {"default", c.stream_timeout},
-        {"description", "seconds, then `complete` (timeout)"}}},
-      {"format",
-       {{"type", "enum"},
-        {"values", json::array{"sse"}},
-        {"default", "sse"},
-        {"description", "sse only"}}},
-      {"last_event_id",
-       {{"type", "integer"},
-        {"min", 0},
-        {"default", nullptr},
-        {"description", "resume after this tick id (or the Last-Event-ID header)"}}},
-  };
-  json::object events = {
-      {"info", "first event of a stream (contract details); also notices: reconnected, "
-               "stale, resumed, ticks_lost"},
-      {"tick", "one tick; `id:` is the subscription's sequence number"},
-      {"error", "TWS_DISCONNECTED, TWS_ERROR_<n>, SLOW_CONSUMER; after the stream started"},
-      {"complete", "last event: reason limit_reached, timeout, stopped or shutdown; total_ticks"},
-  };
-  return finish(
-      {{"tick_types", tick_types()},
-       {"parameters", std::move(params)},
-       {"event_types", std::move(events)},
-       {"keepalive",
-        ": keepalive comment after " + std::to_string(c.keepalive_seconds) + " s of silence"},
-       {"limits", limits(c)},
-       {"websocket",
-        {{"endpoints",
-          {"/ws/stream/{contract_id}/{tick_type}", "/ws/stream/{contract_id}/multi",
-           "/ws/control"}},
-         {"schemas", "/ws/schemas"},
-         {"client_messages",
-          {"subscribe", "multi_subscribe", "unsubscribe", "unsubscribe_all", "ping", "get_stats",
-           "list_streams"}},
-         {"server_messages",
-          {"connected", "subscribed", "multi_subscribed", "unsubscribed", "unsubscribed_all",
-           "pong", "stats", "streams", "tick", "info", "error", "complete"}},
-         {"limits", ws_limits(c)}}}});
+  std::string out;
+  JsonWriter w(out);
+  w.begin_object().key("tick_types");
+  tick_types(w);
+  w.key("parameters")
+      .begin_object()
+      .key("tick_type")
+      .begin_object()
+      .member("type", "enum")
+      .key("values");
+  strings(w, {"Last", "AllLast", "BidAsk", "MidPoint"});
+  w.member("default", "Last")
+      .member("case_insensitive", true)
+      .member("description", "only on /stream/{contract_id}; the path form names it instead")
+      .end_object()
+      .key("limit")
+      .begin_object()
+      .member("type", "integer")
+      .member("min", kMinLimit)
+      .member("max", kMaxLimit)
+      .key("default")
+      .null()
+      .member("description", "ticks to deliver, then `complete` (limit_reached); default unlimited")
+      .end_object()
+      .key("timeout")
+      .begin_object()
+      .member("type", "integer")
+      .member("min", kMinTimeout)
+      .member("max", kMaxTimeout)
+      .member("default", c.stream_timeout)
+      .member("description", "seconds, then `complete` (timeout)")
+      .end_object()
+      .key("format")
+      .begin_object()
+      .member("type", "enum")
+      .key("values");
+  strings(w, {"sse"});
+  w.member("default", "sse")
+      .member("description", "sse only")
+      .end_object()
+      .key("last_event_id")
+      .begin_object()
+      .member("type", "integer")
+      .member("min", 0)
+      .key("default")
+      .null()
+      .member("description", "resume after this tick id (or the Last-Event-ID header)")
+      .end_object()
+      .end_object() // parameters
+      .key("event_types")
+      .begin_object()
+      .member("info", "first event of a stream (contract details); also notices: reconnected, "
+                      "stale, resumed, ticks_lost")
+      .member("tick", "one tick; `id:` is the subscription's sequence number")
+      .member("error", "TWS_DISCONNECTED, TWS_ERROR_<n>, SLOW_CONSUMER; after the stream started")
+      .member("complete",
+              "last event: reason limit_reached, timeout, stopped or shutdown; total_ticks")
+      .end_object()
+      .member("keepalive",
+              ": keepalive comment after " + std::to_string(c.keepalive_seconds) + " s of silence")
+      .key("limits");
+  limits(w, c);
+  w.key("websocket").begin_object().key("endpoints");
+  strings(
+      w, {"/ws/stream/{contract_id}/{tick_type}", "/ws/stream/{contract_id}/multi", "/ws/control"});
+  w.member("schemas", "/ws/schemas").key("client_messages");
+  strings(w, {"subscribe", "multi_subscribe", "unsubscribe", "unsubscribe_all", "ping", "get_stats",
+              "list_streams"});
+  w.key("server_messages");
+  strings(w, {"connected", "subscribed", "multi_subscribed", "unsubscribed", "unsubscribed_all",
+              "pong", "stats", "streams", "tick", "info", "error", "complete"});
+  w.key("limits");
+  ws_limits(w, c);
+  w.end_object(); // websocket
+  finish(w);
+  return out;
 }
 
 std::string active_json(const stream::HubSnapshot& s) {
-  json::array ups;
+  std::string out;
+  JsonWriter w(out);
+  w.begin_object()
+      .member("active_streams", s.upstreams.size())
+      .member("total_clients", s.clients.size())
+      .member("max_streams", s.max_streams)
+      .member("max_clients", s.max_clients)
+      .key("streams")
+      .begin_array();
   for (const auto& u : s.upstreams)
-    ups.push_back({{"contract_id", u.con_id},
-                   {"tick_type", u.tick_type},
-                   {"stream_id", std::to_string(u.con_id) + ":" + u.tick_type},
-                   {"started", u.started},
-                   {"ticks", u.ticks},
-                   {"rate", u.rate},
-                   {"clients", u.clients},
-                   {"state", u.state},
-                   {"req_id", u.req_id}});
-  json::array clients;
+    w.begin_object()
+        .member("contract_id", u.con_id)
+        .member("tick_type", u.tick_type)
+        .member("stream_id", std::to_string(u.con_id) + ":" + u.tick_type)
+        .member("started", u.started)
+        .member("ticks", u.ticks)
+        .member("rate", u.rate)
+        .member("clients", u.clients)
+        .member("state", u.state)
+        .member("req_id", u.req_id)
+        .end_object();
+  w.end_array().key("clients").begin_array();
   for (const auto& c : s.clients)
-    clients.push_back({{"id", c.id},
-                       {"transport", c.transport},
-                       {"remote", c.remote},
-                       {"contract_id", c.con_id},
-                       {"tick_type", c.tick_type},
-                       {"limit", c.limit ? json::value(*c.limit) : json::value(nullptr)},
-                       {"timeout", c.timeout_seconds},
-                       {"ticks_sent", c.ticks_sent},
-                       {"dropped", c.dropped},
-                       {"started", c.started}});
-  return finish({{"active_streams", s.upstreams.size()},
-                 {"total_clients", s.clients.size()},
-                 {"max_streams", s.max_streams},
-                 {"max_clients", s.max_clients},
-                 {"streams", std::move(ups)},
-                 {"clients", std::move(clients)}});
+    w.begin_object()
+        .member("id", c.id)
+        .member("transport", c.transport)
+        .member("remote", c.remote)
+        .member("contract_id", c.con_id)
+        .member("tick_type", c.tick_type)
+        .member("limit", c.limit)
+        .member("timeout", c.timeout_seconds)
+        .member("ticks_sent", c.ticks_sent)
+        .member("dropped", c.dropped)
+        .member("started", c.started)
+        .end_object();
+  w.end_array();
+  finish(w);
+  return out;
 }
 
 std::string stopped_json(const std::vector<stream::StoppedStream>& stopped,
                          std::optional<int> con_id) {
-  json::array list;
+  std::string out;
+  JsonWriter w(out);
+  w.begin_object()
+      .member("message", "stopped " + std::to_string(stopped.size()) + " stream(s)" +
+                             (con_id ? " of contract " + std::to_string(*con_id) : ""))
+      .member("contract_id", con_id)
+      .key("stopped")
+      .begin_array();
   std::size_t clients = 0;
   for (const auto& s : stopped) {
     clients += s.clients;
-    list.push_back({{"contract_id", s.con_id},
-                    {"tick_type", s.tick_type},
-                    {"stream_id", std::to_string(s.con_id) + ":" + s.tick_type},
-                    {"clients", s.clients}});
+    w.begin_object()
+        .member("contract_id", s.con_id)
+        .member("tick_type", s.tick_type)
+        .member("stream_id", std::to_string(s.con_id) + ":" + s.tick_type)
+        .member("clients", s.clients)
+        .end_object();
   }
-  return finish({{"message", "stopped " + std::to_string(stopped.size()) + " stream(s)" +
-                                 (con_id ? " of contract " + std::to_string(*con_id) : "")},
-                 {"contract_id", con_id ? json::value(*con_id) : json::value(nullptr)},
-                 {"stopped", std::move(list)},
-                 {"count", stopped.size()},
-                 {"clients", clients}});
+  w.end_array().member("count", stopped.size()).member("clients", clients);
+  finish(w);
+  return out;
 }
 
 std::string ws_stats_json(const ws::WsStatsSnapshot& st,
                           const std::map<std::string, std::size_t>& by_ip,
                           const ws::WsLimits& limits) {
-  json::object per_ip;
-  for (const auto& [ip, n] : by_ip) per_ip[ip] = n;
   const auto round2 = [](double v) { return std::round(v * 100.0) / 100.0; };
-  return finish({{"connections", st.active_connections},
-                 {"subscriptions", st.active_subscriptions},
-                 {"per_ip", std::move(per_ip)},
-                 {"connections_total", st.total_connections},
-                 {"connections_rejected", st.rejected_connections},
-                 {"subscriptions_total", st.total_subscriptions},
-                 {"messages",
-                  {{"received", st.messages_received},
-                   {"sent", st.messages_sent},
-                   {"invalid", st.invalid_messages},
-                   {"rate_limited", st.rate_limited},
-                   {"received_per_second", round2(st.received_per_second)},
-                   {"sent_per_second", round2(st.sent_per_second)}}},
-                 {"limits",
-                  {{"max_connections_per_ip", limits.max_connections_per_ip},
-                   {"max_subscriptions_per_connection", limits.max_subscriptions_per_connection},
-                   {"max_messages_per_second", limits.max_messages_per_second},
-                   {"max_message_bytes", limits.max_message_bytes}}},
-                 {"enabled", true}});
+  std::string out;
+  JsonWriter w(out);
+  w.begin_object()
+      .member("connections", st.active_connections)
+      .member("subscriptions", st.active_subscriptions)
+      .key("per_ip")
+      .begin_object();
+  for (const auto& [ip, n] : by_ip) {
+    any_key(w, ip);
+    w.uinteger(n);
+  }
+  w.end_object()
+      .member("connections_total", st.total_connections)
+      .member("connections_rejected", st.rejected_connections)
+      .member("subscriptions_total", st.total_subscriptions)
+      .key("messages")
+      .begin_object()
+      .member("received", st.messages_received)
+      .member("sent", st.messages_sent)
+      .member("invalid", st.invalid_messages)
+      .member("rate_limited", st.rate_limited)
+      .member("received_per_second", round2(st.received_per_second))
+      .member("sent_per_second", round2(st.sent_per_second))
+      .end_object()
+      .key("limits")
+      .begin_object()
+      .member("max_connections_per_ip", limits.max_connections_per_ip)
+      .member("max_subscriptions_per_connection", limits.max_subscriptions_per_connection)
+      .member("max_messages_per_second", limits.max_messages_per_second)
+      .member("max_message_bytes", limits.max_message_bytes)
+      .end_object()
+      .member("enabled", true);
+  finish(w);
+  return out;
 }
 
 } // namespace http

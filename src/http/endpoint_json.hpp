@@ -1,5 +1,5 @@
-// The JSON bodies of ib-stream-server's endpoints (api.md §2), built with
-// Boost.JSON from the settings and a Hub snapshot.
+// The JSON bodies of ib-stream-server's endpoints (api.md §2), written with
+// stream::JsonWriter (json_writer.hpp) from the settings and a Hub snapshot.
 //
 // Pure functions; thread-safe.
 #pragma once

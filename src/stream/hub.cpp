@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <stdexcept>
 
 namespace asio = boost::asio;
 
@@ -41,9 +42,18 @@ std::string Subscription::name() const {
   return n;
 }
 
+namespace {
+
+asio::io_context::executor_type io_executor_of(const Hub::Executor& ex) {
+  if (const auto* e = ex.target<asio::io_context::executor_type>()) return *e;
+  throw std::logic_error("stream::Hub needs an io_context's executor");
+}
+
+} // namespace
+
 Hub::Impl::Impl(Executor ex, HubConfig c)
-    : strand_(asio::make_strand(ex)), cfg_(std::move(c)), reconnect_timer_(strand_),
-      watchdog_timer_(strand_) {}
+    : strand_(asio::make_strand(io_executor_of(ex))), cfg_(std::move(c)),
+      reconnect_timer_(strand_), watchdog_timer_(strand_) {}
 
 // ------------------------------------------------------------------ public
 

@@ -98,7 +98,10 @@ struct ClientEntry {
 struct Hub::Impl : std::enable_shared_from_this<Hub::Impl> {
   Impl(Executor ex, HubConfig c);
 
-  boost::asio::strand<Executor> strand_;
+  /// The Hub's strand, on the concrete io_context executor: handlers that
+  /// complete through it (every TWS read) need no type-erased wrapper, which
+  /// would cost an allocation per read.
+  boost::asio::strand<boost::asio::io_context::executor_type> strand_;
   HubConfig cfg_;
 
   // ---- TWS connection (hub_upstream.cpp)
