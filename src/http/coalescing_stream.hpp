@@ -27,7 +27,7 @@
 // the next layer (a socket). Teardown (websocket close) first
 // writes what is buffered. Lifetime: while a socket write is in flight the
 // layer holds the owner (set_owner) alive. Everything runs on the next
-// layer's executor (the session's strand); not thread-safe otherwise.
+// layer's executor (the session's event loop); not thread-safe otherwise.
 #pragma once
 
 #include <boost/asio/async_result.hpp>

@@ -200,7 +200,7 @@ private:
     return Response{200, std::move(body), "application/json", {}};
   }
 
-  /// Runs `then` on our strand with a fresh Hub snapshot.
+  /// Runs `then` on our event loop with a fresh Hub snapshot.
   template <class F> void with_snapshot(F then) {
     state_->hub->snapshot([self = shared_from_this(), then](stream::HubSnapshot s) mutable {
       asio::post(self->stream_.get_executor(),

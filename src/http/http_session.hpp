@@ -5,8 +5,8 @@
 // SseSession, a WebSocket upgrade (/ws/stream/..., /ws/control) to a
 // WsSession (ws_session.hpp); either owns it from then on.
 //
-// Thread-safety: all of it runs on the socket's strand (the listener
-// accepts onto make_strand); Hub completions post back to it.
+// Thread-safety: all of it runs on the socket's event loop (the listener
+// hands each connection to one loop); Hub completions post back to it.
 #pragma once
 
 #include "http/server_state.hpp"
@@ -17,7 +17,7 @@
 
 namespace http {
 
-/// Starts serving an accepted socket (whose executor is its own strand).
+/// Starts serving an accepted socket (whose executor is its event loop).
 void start_http_session(boost::asio::ip::tcp::socket socket, std::shared_ptr<ServerState> state);
 
 } // namespace http

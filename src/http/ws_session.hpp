@@ -8,7 +8,7 @@
 // per-IP limit, invalid path) are made after the handshake: an `error`
 // message, then a close code (4001, 1008, 4002).
 //
-// Thread-safety: call from the socket's strand (HttpSession's).
+// Thread-safety: call from the socket's event loop (HttpSession's).
 #pragma once
 
 #include "http/server_state.hpp"

@@ -5,7 +5,7 @@
 // "v<min>..<max>[ options]"; the answer is encode_server_hello() with the
 // highest common version, and nothing else is sent until startApi. A wrong
 // prefix, an unparsable range, no common version or broken framing (length
-// 0 or above 16 MiB) closes this connection only.
+// 0, or 16 MiB and more) closes this connection only.
 //
 // Output: whatever is queued while a write is in flight is appended to one
 // buffer and goes out in the next single write (one async_write in flight,

@@ -2,9 +2,11 @@
 // protocol (shared/spec/tws-protocol.md) over TCP, with a seeded synthetic
 // market per contract and fault injection.
 //
-// Thread-safety: a Simulator lives on the io_context given to it; call
-// start()/stop() and the fault methods from any thread (they post to the
-// simulator's strand). port()/admin_port() are safe after start() returned.
+// Thread-safety: a Simulator lives on the io_context given to it. start()
+// binds its ports on the calling thread (it throws std::system_error when it
+// cannot); stop() and command() (the faults) may be called from any thread
+// (they post to the simulator's strand). port()/admin_port() are safe after
+// start() returned.
 #pragma once
 
 #include <boost/asio/io_context.hpp>

@@ -48,7 +48,7 @@ void add_common(CLI::App& sub, StudiesOptions& o, std::string& tick_types, std::
   sub.add_option("--server", o.server, "ib-stream-server base URL")->capture_default_str();
   sub.add_option("--transport", transport,
                  "sse (one SSE stream per tick type) or ws (one "
-                 "WebSocket, multi_subscribe)")
+                 "WebSocket: subscribe, or multi_subscribe for several tick types)")
       ->check(CLI::IsMember({"sse", "ws"}))
       ->capture_default_str();
   sub.add_option("--tick-types", tick_types, "comma-separated tick types to consume");

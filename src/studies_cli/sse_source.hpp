@@ -3,7 +3,7 @@
 // silence past the server's keep-alive, or a `complete` other than
 // `stopped`, it reconnects with capped, jittered backoff and resumes with
 // `Last-Event-ID`; gaps (an `info` ticks_lost, or a jump in the event ids)
-// are reported on stderr. Refusals that retrying cannot fix (401, 400, 404)
+// are reported on stderr. Refusals that retrying cannot fix (400, 401, 403, 404)
 // and a server that cannot be reached at all at the first attempt are fatal.
 //
 // Not thread-safe: every call and callback on the executor's one thread.

@@ -1,5 +1,6 @@
 // Every tick type of one contract over one WebSocket
-// (/ws/stream/{contract_id}/multi, api.md §5): sends `multi_subscribe`,
+// (/ws/stream/{contract_id}/multi, api.md §5): sends `subscribe` for one
+// tick type, `multi_subscribe` for several,
 // routes `tick` messages by request_id / tick_type, and re-subscribes a
 // tick type whose subscription completed (timeout, limit). On a lost
 // connection it reconnects with capped, jittered backoff and subscribes

@@ -7,8 +7,10 @@
 // are invoked on that executor. The Client never blocks and never waits for
 // its callers: callbacks must not block either.
 //
-// Lifetime: owned by shared_ptr; pending operations keep it alive until they
-// complete. disconnect() ends everything.
+// Lifetime: owned by shared_ptr. Pending operations hold its implementation
+// (Client::Impl), not the Client: destroying the Client closes the
+// implementation, and the handlers that still run then do nothing.
+// disconnect() ends everything.
 #pragma once
 
 #include "tws/error_codes.hpp"

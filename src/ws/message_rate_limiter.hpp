@@ -2,7 +2,7 @@
 // (api.md §5: 100 per second; exceeding closes the connection with 1008).
 // Exact: it remembers the times of the last N accepted messages.
 //
-// Thread-safety: none; one per connection, used on that session's strand.
+// Thread-safety: none; one per connection, used on that connection's event loop.
 // The clock is injectable for tests.
 #pragma once
 

@@ -9,7 +9,7 @@
 //
 // Thread-safety: every member function may be called concurrently from any
 // thread. The counters are relaxed atomics (sessions bump them on their own
-// strands; a snapshot may mix values a few increments apart); sample() and
+// event loops; a snapshot may mix values a few increments apart); sample() and
 // snapshot() take a mutex. The clock is injectable for tests.
 #pragma once
 

@@ -1,0 +1,182 @@
+// tws::Client, requests and message routing: contract details, tick-by-tick
+// subscriptions, current time, and each decoded TWS message (errors included)
+// delivered to the request it belongs to (the connection is in client.cpp).
+#include "tws/client.hpp"
+#include "tws/client_impl.hpp"
+
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+namespace tws {
+
+namespace asio = boost::asio;
+
+// ------------------------------------------------------------ dispatch
+
+void Client::Impl::handle(ErrorMessage& m) {
+  const ErrorClass cls = classify_error(m.code);
+  if (phase_ == Phase::starting && m.code == 326) {
+    attempt_failed(make_error_code(ClientError::client_id_in_use), m.text);
+    return;
+  }
+  if (m.id != kNoValidId) {
+    if (auto it = details_.find(m.id); it != details_.end()) {
+      if (cls.kind == ErrorKind::request_failed) {
+        auto pending = std::move(it->second);
+        details_.erase(it);
+        if (pending.timer) pending.timer->cancel();
+        pending.done(make_error_code(ClientError::request_failed), &m, {});
+        return;
+      }
+    } else if (auto sit = subs_.find(m.id); sit != subs_.end()) {
+      auto cb = sit->second;
+      if (cls.kind == ErrorKind::request_failed) subs_.erase(sit);
+      if (cb->on_error) cb->on_error(m, cls);
+      return;
+    }
+  }
+  log_notice(m, cls);
+  if (events_.notice) events_.notice(m, cls);
+}
+
+void Client::Impl::log_notice(const ErrorMessage& m, const ErrorClass& cls) {
+  switch (cls.kind) {
+  case ErrorKind::info: spdlog::info("TWS notice {}: {}", m.code, m.text); break;
+  case ErrorKind::warning:
+  case ErrorKind::connectivity: spdlog::warn("TWS {} (id {}): {}", m.code, m.id, m.text); break;
+  default: spdlog::error("TWS error {} (id {}): {}", m.code, m.id, m.text); break;
+  }
+}
+
+void Client::Impl::handle(ContractData& m) {
+  if (auto it = details_.find(m.req_id); it != details_.end())
+    it->second.details.push_back(std::move(m.details));
+  else spdlog::debug("contract data for unknown request {}", m.req_id);
+}
+
+void Client::Impl::handle(ContractDataEnd& m) {
+  auto it = details_.find(m.req_id);
+  if (it == details_.end()) return;
+  auto pending = std::move(it->second);
+  details_.erase(it);
+  if (pending.timer) pending.timer->cancel();
+  pending.done({}, nullptr, std::move(pending.details));
+}
+
+void Client::Impl::handle(CurrentTime& m) {
+  if (time_requests_.empty()) return;
+  auto done = std::move(time_requests_.front());
+  time_requests_.pop_front();
+  if (done) done({}, m.time);
+}
+
+template <class T> void Client::Impl::deliver_tick(int req_id, T& tick) {
+  auto it = subs_.find(req_id);
+  if (it == subs_.end()) return; // cancelled: TWS may still send a few
+  auto cb = it->second;
+  if (cb->on_tick) cb->on_tick(Tick{std::move(tick)});
+}
+
+void Client::Impl::handle(TickByTickLast& m) { deliver_tick(m.req_id, m); }
+void Client::Impl::handle(TickByTickBidAsk& m) { deliver_tick(m.req_id, m); }
+void Client::Impl::handle(TickByTickMidPoint& m) { deliver_tick(m.req_id, m); }
+void Client::Impl::handle(TickByTickNone&) {}
+
+void Client::Impl::handle(OtherMessage& m) {
+  spdlog::trace("ignoring TWS message id {}", m.msg_id);
+}
+
+// ------------------------------------------------------------ requests
+
+int Client::Impl::new_req_id() { return next_req_id_++; }
+
+void Client::Impl::request_contract_details(const Contract& c, DetailsHandler done) {
+  if (phase_ != Phase::ready) {
+    asio::post(ex_, [done = std::move(done)] {
+      done(make_error_code(ClientError::not_connected), nullptr, {});
+    });
+    return;
+  }
+  const int id = new_req_id();
+  auto timer = std::make_shared<asio::steady_timer>(ex_, cfg_.request_timeout);
+  auto self = shared_from_this();
+  timer->async_wait([self, id](boost::system::error_code ec) {
+    if (ec) return;
+    auto it = self->details_.find(id);
+    if (it == self->details_.end()) return;
+    auto pending = std::move(it->second);
+    self->details_.erase(it);
+    pending.done(make_error_code(ClientError::timeout), nullptr, {});
+  });
+  details_[id] = PendingDetails{std::move(done), {}, std::move(timer)};
+  send(encode(ReqContractDetails{id, c}, info_.server_version));
+}
+
+int Client::Impl::subscribe(const Contract& c, TickType type, TickCallbacks cb) {
+  if (phase_ != Phase::ready) {
+    if (cb.on_error) {
+      asio::post(ex_, [cb = std::move(cb)] {
+        cb.on_error(ErrorMessage{kNoValidId, 504, "Not connected", ""},
+                    ErrorClass{ErrorKind::request_failed, "not connected"});
+      });
+    }
+    return 0;
+  }
+  const int id = new_req_id();
+  if (info_.server_version < sv::kTickByTick) {
+    // As IB's clients do: refuse locally rather than send what TWS cannot read.
+    if (cb.on_error) {
+      asio::post(ex_, [cb = std::move(cb), id, v = info_.server_version] {
+        cb.on_error(ErrorMessage{id, 503,
+                                 "The TWS is out of date and must be upgraded. It does not "
+                                 "support tick-by-tick requests (server version " +
+                                     std::to_string(v) + " < 137).",
+                                 ""},
+                    ErrorClass{ErrorKind::request_failed, "TWS too old for tick-by-tick"});
+      });
+    }
+    return id;
+  }
+  subs_[id] = std::make_shared<TickCallbacks>(std::move(cb));
+  ReqTickByTickData req;
+  req.req_id = id;
+  req.contract = c;
+  req.tick_type = std::string(to_string(type));
+  send(encode(req, info_.server_version));
+  return id;
+}
+
+void Client::Impl::cancel(int req_id) {
+  if (subs_.erase(req_id) == 0) return;
+  if (phase_ == Phase::ready) send(encode(CancelTickByTickData{req_id}));
+}
+
+void Client::Impl::request_time(TimeHandler done) {
+  if (phase_ != Phase::ready) {
+    asio::post(ex_,
+               [done = std::move(done)] { done(make_error_code(ClientError::not_connected), 0); });
+    return;
+  }
+  time_requests_.push_back(std::move(done));
+  send(encode(ReqCurrentTime{}));
+}
+
+// ------------------------------------------------------------ Client
+
+void Client::request_contract_details(int con_id, DetailsHandler done) {
+  Contract c;
+  c.con_id = con_id;
+  impl_->request_contract_details(c, std::move(done));
+}
+void Client::request_contract_details(const Contract& contract, DetailsHandler done) {
+  impl_->request_contract_details(contract, std::move(done));
+}
+int Client::subscribe_tick_by_tick(const Contract& contract, TickType type,
+                                   TickCallbacks callbacks) {
+  return impl_->subscribe(contract, type, std::move(callbacks));
+}
+void Client::cancel_tick_by_tick(int req_id) { impl_->cancel(req_id); }
+void Client::request_current_time(TimeHandler done) { impl_->request_time(std::move(done)); }
+std::size_t Client::subscription_count() const { return impl_->subs_.size(); }
+
+} // namespace tws
