@@ -30,7 +30,8 @@ ROOT = os.path.dirname(HERE)
 
 # Delivered ticks/s (all clients together) tried in order; a rung's feed rate
 # per upstream is delivered / clients (each client follows one upstream).
-LADDER_FULL = [10e3, 20e3, 50e3, 100e3, 200e3, 500e3, 1e6, 1.5e6, 2e6, 3e6, 5e6]
+LADDER_FULL = [10e3, 20e3, 50e3, 100e3, 200e3, 500e3, 1e6, 1.5e6, 2e6, 2.5e6, 3e6, 4e6, 5e6,
+               6e6, 8e6]
 LADDER_QUICK = [20e3, 100e3, 300e3, 1e6, 2e6, 5e6]
 
 # allocs: (clients, delivered ticks/s tried) of the allocation count; the
@@ -307,6 +308,67 @@ def median_at(repeats, delivered, key):
     return statistics.median(vals) if vals else None
 
 
+def before_fanout(before, key, n):
+    """The repeats of the before run's fan-out ladder at N = n, or None."""
+    for (bn, _), _, rep in before.get(key) or []:
+        if bn == n:
+            return rep
+    return None
+
+
+def before_section(before, sse, ws, ceiling_runs, allocs, idle, plan):
+    """The same harness against the server measured before (--before)."""
+    lines = ["## Before and after", "",
+             f"The server before: `{before.get('server')}` (source {before.get('source')}), "
+             f"measured {before.get('date')} with the same harness and plan ({before.get('command')}).",
+             ""]
+    ceil_rep = {n: rep for (n, _), _, rep in ceiling_runs or []}
+    rows = []
+    for name, key, runs in (("SSE", "fanout-sse", sse), ("WebSocket", "fanout-ws", ws)):
+        for (n, _), _, rep in runs or []:
+            old = before_fanout(before, key, n)
+            c = median_best(ceil_rep.get(n, []), best_sustained)
+            was = median_best(old, best_sustained) if old else None
+            now = median_best(rep, best_sustained)
+            p99_was = median_at(old, 1e6, "p99_us") if old else None
+            p99_now = median_at(rep, 1e6, "p99_us")
+            cpu_was = median_at(old, 1e6, "server_cpu") if old else None
+            cpu_now = median_at(rep, 1e6, "server_cpu")
+            frac = (lambda v: "-" if not (v and c) else f"{v / c:.2f}")
+            num = (lambda v, f="{:.0f}": "-" if v is None else f.format(v))
+            rows.append([name, n, num(was), num(now), num(c), frac(was), frac(now),
+                         num(p99_was), num(p99_now), num(cpu_was, "{:.2f}"),
+                         num(cpu_now, "{:.2f}")])
+    lines += table(["transport", "clients", "max sustained/s before", "after", "ceiling",
+                    "fraction before", "fraction after", "p99 us at 1 M/s before", "after",
+                    "server CPU at 1 M/s before", "after"], rows)
+    lines += [""]
+    if allocs is not None and before.get("allocs"):
+        clients, delivered = plan["allocs"]
+        rows = []
+        old_by_t = {t: rep for t, _, rep in before["allocs"]}
+        for t, _, rep in allocs:
+            for d in delivered:
+                now = [r.get("allocs_per_delivered") for r in (step_at(s, d) for s in rep) if r]
+                was = [r.get("allocs_per_delivered") for r in
+                       (step_at(s, d) for s in old_by_t.get(t, [])) if r]
+                rows.append([t, clients, rate_label(d), spread(was, "{:.4f}"),
+                             spread(now, "{:.4f}")])
+        lines += table(["transport", "clients", "delivered", "allocations per delivered tick "
+                        "before", "after"], rows) + [""]
+    if idle is not None and before.get("idle"):
+        rows = []
+        for (_, now), (_, was) in zip(idle, before["idle"]):
+            got = [r for r in now if r]
+            if got:
+                rows.append([got[0]["transport"], got[0]["clients"],
+                             spread([r["rss_per_client_kib"] for r in was if r], "{:.1f}"),
+                             spread([r["rss_per_client_kib"] for r in got], "{:.1f}")])
+        lines += table(["transport", "idle clients", "KiB per client before", "after"], rows)
+        lines += [""]
+    return lines
+
+
 def rate_label(delivered):
     """1e6 -> '1 M/s', 2e3 -> '2 k/s'."""
     if delivered >= 1e6:
@@ -356,12 +418,52 @@ def allocs_section(runs, plan, counted):
     return lines
 
 
-def targets_section(sse, ceiling, idle, decode, allocs, plan):
+def targets_section(sse, ceiling, idle, decode, allocs, plan, ws=None, ceiling_runs=None,
+                    before=None):
     """Rows only for the scenarios that ran (None: not run)."""
     def verdict(ok):
         return "-" if ok is None else ("met" if ok else "not met")
 
     rows = []
+    # Streams as logs: fractions of the ceiling, latency against the ceiling's,
+    # and against the server measured before (--before).
+    ceil_rep = {n: rep for (n, _), _, rep in ceiling_runs or []}
+    for name, runs in (("SSE", sse), ("WebSocket", ws)):
+        if runs is None or not ceil_rep:
+            continue
+        for (n, _), _, rep in runs:
+            c = median_best(ceil_rep.get(n, []), best_sustained)
+            mine = median_best(rep, best_sustained)
+            goal = {1000: 0.8, 5000: 0.9}.get(n)
+            if goal is not None:
+                frac = mine / c if (mine and c) else None
+                rows.append([f"{name}, N = {n:,}: max sustained deliveries/s >= {goal} of the "
+                             f"ceiling at the same N",
+                             "-" if frac is None else f"{mine:.0f} vs {c:.0f}/s = {frac:.2f}",
+                             verdict(None if frac is None else frac >= goal)])
+            if n == 1000:
+                p99 = median_at(rep, 1e6, "p99_us")
+                cp99 = median_at(ceil_rep.get(n, []), 1e6, "p99_us")
+                ok = None if (p99 is None or cp99 is None) else p99 <= 1.5 * cp99
+                rows.append([f"{name}, N = 1,000 at 1 M deliveries/s: p99 <= 1.5x the ceiling's",
+                             "-" if ok is None else f"{p99:.0f} vs {cp99:.0f} us "
+                             f"({p99 / cp99:.2f}x)", verdict(ok)])
+            if n == 100 and before is not None:
+                old = before_fanout(before, "fanout-sse" if name == "SSE" else "fanout-ws", n)
+                was = median_best(old, best_sustained) if old else None
+                ok = None if (was is None or mine is None) else mine >= was
+                rows.append([f"{name}, N = 100: max sustained deliveries/s unchanged or better "
+                             f"than before", "-" if ok is None else f"{mine:.0f} vs {was:.0f}/s",
+                             verdict(ok)])
+    if idle is not None and before is not None:
+        for (cmd, results), (_, old) in zip(idle, before.get("idle") or []):
+            now = [r["rss_per_client_kib"] for r in results if r]
+            was = [r["rss_per_client_kib"] for r in old if r]
+            if now and was:
+                a, b = statistics.median(now), statistics.median(was)
+                t = next(r for r in results if r)["transport"]
+                rows.append([f"idle {t}: memory per client unchanged or lower than before",
+                             f"{a:.1f} vs {b:.1f} KiB", verdict(a <= b)])
     s1000 = next((rep for (n, u), _, rep in sse if n == 1000), None) if sse is not None else None
     if sse is not None:
         best = median_best(s1000) if s1000 else None
@@ -495,7 +597,15 @@ def generate(args, plan_name):
         "reported beside the server's.",
         "",
     ]
-    lines += targets_section(sse_runs, ceil_by_n, idle_runs, decode, alloc_runs, plan)
+    before = None
+    if args.before:
+        with open(args.before) as f:
+            before = json.load(f)
+    lines += targets_section(sse_runs, ceil_by_n, idle_runs, decode, alloc_runs, plan, ws_runs,
+                             ceiling_runs, before)
+    if before is not None:
+        lines += before_section(before, sse_runs, ws_runs, ceiling_runs, alloc_runs, idle_runs,
+                                plan)
     # The fraction-of-ceiling column stays (as "-") when the ceiling did not run.
     if sse_runs is not None:
         lines += fanout_section(SCENARIO_TITLES[0], sse_runs, ceil_by_n or {})
@@ -517,6 +627,15 @@ def generate(args, plan_name):
     with open(args.out, "w") as f:
         f.write("\n".join(lines))
     log(f"wrote {args.out}")
+    if args.raw:
+        # Every step of every run, for a later comparison (--before).
+        with open(args.raw, "w") as f:
+            json.dump({"server": os.path.abspath(args.server) if args.server else runner.server,
+                       "source": m["commit"], "date": f"{started:%Y-%m-%d %H:%M} UTC",
+                       "command": command,
+                       "fanout-sse": sse_runs, "fanout-ws": ws_runs, "ceiling": ceiling_runs,
+                       "breadth": breadth_runs, "allocs": alloc_runs, "idle": idle_runs}, f)
+        log(f"wrote {args.raw}")
     return runner.failures
 
 
@@ -582,6 +701,10 @@ def main():
     ap.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"))
     ap.add_argument("--server", metavar="PATH",
                     help="the ib-stream-server binary to measure (default: BIN_DIR's)")
+    ap.add_argument("--raw", metavar="FILE",
+                    help="also write every step's results as JSON (for --before)")
+    ap.add_argument("--before", metavar="FILE",
+                    help="a --raw file of the server measured before: adds the comparison")
     ap.add_argument("--only", metavar="SCENARIOS", type=scenario_keys,
                     default=set(SCENARIO_KEYS),
                     help="comma separated: " + ",".join(SCENARIO_KEYS))

@@ -118,25 +118,28 @@ void ClientStream::count_drops(std::uint64_t n) {
   if (counters_) counters_->dropped.fetch_add(n, std::memory_order_relaxed);
 }
 
+const LogEntry* ClientStream::next(std::uint64_t& head, Clock::time_point now) {
+  for (;;) {
+    if (cursor_.position() >= head) {
+      head = cursor_.log()->head();
+      if (cursor_.position() >= head) return nullptr;
+    }
+    if (const LogEntry* e = cursor_.get()) return e;
+    // Fallen behind what the log holds while reading: skip ahead.
+    head = cursor_.log()->head();
+    if (cursor_.position() >= head) return nullptr;
+    skip_to(allowed_start(head), now);
+  }
+}
+
 std::size_t ClientStream::read(std::string& out, std::size_t budget, Clock::time_point now) {
   if (!started_ || finished_) return 0;
-  const auto& log = cursor_.log();
-  std::uint64_t head = log->head();
+  std::uint64_t head = cursor_.log()->head();
   std::size_t ticks = 0;
   if (cursor_.position() < allowed_start(head)) skip_to(allowed_start(head), now);
   while (out.size() < budget) {
-    if (cursor_.position() >= head) {
-      head = log->head();
-      if (cursor_.position() >= head) break;
-    }
-    const LogEntry* e = cursor_.get();
-    if (!e) {
-      // Fallen behind what the log holds while reading: skip ahead.
-      head = log->head();
-      if (cursor_.position() >= head) break;
-      skip_to(allowed_start(head), now);
-      continue;
-    }
+    const LogEntry* e = next(head, now);
+    if (!e) break;
     announce_loss(out); // right before the first event after the gap
     last_seq_ = e->seq;
     if (e->is_tick()) {
@@ -160,24 +163,13 @@ std::size_t ClientStream::read(std::string& out, std::size_t budget, Clock::time
 
 std::size_t ClientStream::read_sse(SseBatch& b, std::size_t budget, Clock::time_point now) {
   if (!started_ || finished_) return 0;
-  const auto& log = cursor_.log();
   cursor_.keep_chunks(&b.chunks);
-  std::uint64_t head = log->head();
+  std::uint64_t head = cursor_.log()->head();
   std::size_t ticks = 0;
-  const auto skip = [&](std::uint64_t to) { skip_to(to, now); };
-  if (cursor_.position() < allowed_start(head)) skip(allowed_start(head));
+  if (cursor_.position() < allowed_start(head)) skip_to(allowed_start(head), now);
   while (b.bytes < budget) {
-    if (cursor_.position() >= head) {
-      head = log->head();
-      if (cursor_.position() >= head) break;
-    }
-    const LogEntry* e = cursor_.get();
-    if (!e) {
-      head = log->head();
-      if (cursor_.position() >= head) break;
-      skip(allowed_start(head));
-      continue;
-    }
+    const LogEntry* e = next(head, now);
+    if (!e) break;
     if (unannounced_ > 0) b.control_event([&](std::string& out) { announce_loss(out); });
     const std::uint64_t from = cursor_.position();
     if (from < live_from_) {

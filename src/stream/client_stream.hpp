@@ -171,6 +171,9 @@ private:
   bool skip_to(std::uint64_t to, Clock::time_point now);
   /// The `info` ticks_lost of the gap skipped since the last read.
   void announce_loss(std::string& out);
+  /// The entry at the cursor (skipping ahead when it is no longer held), or
+  /// nullptr at the head; `head` is the last head read, refreshed as needed.
+  const LogEntry* next(std::uint64_t& head, Clock::time_point now);
   void count_drops(std::uint64_t n);
 
   Options options_;

@@ -32,6 +32,15 @@ void write_contract(JsonWriter& w, const ContractInfo& c) {
       .end_object();
 }
 
+void write_error(JsonWriter& w, std::string_view code, std::string_view message,
+                 std::string_view details) {
+  w.begin_object()
+      .member("code", code)
+      .member("message", message)
+      .member("details", details)
+      .end_object();
+}
+
 void append_contract_json(std::string& out, const ContractInfo& c) {
   JsonWriter w(out);
   write_contract(w, c);
@@ -69,14 +78,9 @@ std::string error_event_json(int con_id, std::string_view iso_timestamp, std::st
   std::string out;
   JsonWriter w(out);
   open_event(w, "error", con_id, iso_timestamp);
-  w.key("error")
-      .begin_object()
-      .member("code", code)
-      .member("message", message)
-      .member("details", details)
-      .end_object()
-      .end_object()
-      .flush();
+  w.key("error");
+  write_error(w, code, message, details);
+  w.end_object().flush();
   return out;
 }
 

@@ -37,6 +37,10 @@ class JsonWriter;
 void append_contract_json(std::string& out, const ContractInfo& c);
 /// The same, as the next value of `w`.
 void write_contract(JsonWriter& w, const ContractInfo& c);
+/// The `error` object of every error event and message:
+/// {"code":..,"message":..,"details":..}, as the next value of `w`.
+void write_error(JsonWriter& w, std::string_view code, std::string_view message,
+                 std::string_view details);
 
 /// {"type":"tick","contract_id":..,"timestamp":iso,"data":<tick_json>}
 std::string tick_event_json(int con_id, std::string_view iso_timestamp, std::string_view tick_json);

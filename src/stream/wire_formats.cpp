@@ -43,12 +43,8 @@ void append_sse_notice(std::string& out, const NoticeParts& n) {
         .member("contract_id", n.con_id)
         .member("timestamp", n.iso_time);
     if (n.error) {
-      w.key("error")
-          .begin_object()
-          .member("code", n.code)
-          .member("message", n.message)
-          .member("details", n.details)
-          .end_object();
+      w.key("error");
+      write_error(w, n.code, n.message, n.details);
     } else {
       w.key("info")
           .begin_object()
@@ -70,12 +66,8 @@ void append_ws_notice_suffix(std::string& out, const NoticeParts& n) {
   JsonWriter w(out);
   w.member("timestamp", n.iso_time);
   if (n.error) {
-    w.key("error")
-        .begin_object()
-        .member("code", n.code)
-        .member("message", n.message)
-        .member("details", n.details)
-        .end_object();
+    w.key("error");
+    write_error(w, n.code, n.message, n.details);
   } else {
     w.key("info").begin_object().member("message", n.message).member("code", n.code);
     if (!n.details.empty()) w.member("details", n.details);

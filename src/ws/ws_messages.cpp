@@ -153,15 +153,9 @@ std::string error_message(std::string_view timestamp, const ErrorTarget& target,
   open_message(w, "error",
                target.id ? std::optional<std::string_view>(*target.id) : std::nullopt);
   if (target.request_id) w.member("request_id", *target.request_id);
-  w.member("timestamp", timestamp)
-      .key("error")
-      .begin_object()
-      .member("code", code)
-      .member("message", message)
-      .member("details", details)
-      .end_object()
-      .end_object()
-      .flush();
+  w.member("timestamp", timestamp).key("error");
+  stream::write_error(w, code, message, details);
+  w.end_object().flush();
   return out;
 }
 

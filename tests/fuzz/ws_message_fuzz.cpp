@@ -27,6 +27,7 @@
 #include <boost/json/value.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -146,10 +147,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
 
   const auto& message = std::get<ws::ClientMessage>(result);
-  const std::string written = json::serialize(check_and_write(message));
+  json::object first = check_and_write(message);
+  const std::string written = json::serialize(first);
   const auto reparsed = validator.validate(written);
   const auto* back = std::get_if<ws::ClientMessage>(&reparsed);
   check(back != nullptr);
-  check(json::serialize(check_and_write(*back)) == written);
+  json::object second = check_and_write(*back);
+  // Boost.JSON 1.81 parses a decimal of more than 17 digits to a neighbour
+  // of the nearest double: a number may come back one step away. Anything
+  // else must come back exactly.
+  const auto* t1 = first.if_contains("timestamp");
+  const auto* t2 = second.if_contains("timestamp");
+  if (t1 && t2 && t1->is_double() && t2->is_double()) {
+    const double a = t1->get_double(), b = t2->get_double();
+    check(a == b || std::nextafter(a, b) == b);
+    first.erase("timestamp");
+    second.erase("timestamp");
+  }
+  check(json::serialize(second) == json::serialize(first));
   return 0;
 }
