@@ -127,7 +127,8 @@ void WsConnection::on_behind_check(boost::system::error_code ec) {
     messages += sub->take_messages();
     if (client.slow(now)) {
       count_sent(messages);
-      slow_consumer(rid);
+      const std::string slow = rid; // slow_consumer() forgets the subscriptions
+      slow_consumer(slow);
       return;
     }
   }

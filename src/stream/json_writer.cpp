@@ -80,7 +80,7 @@ JsonWriter& JsonWriter::string(std::string_view v) {
   if (v.size() <= 64 && is_plain_json_text(v)) {
     room(v.size() + 2);
     *p_++ = '"';
-    std::memcpy(p_, v.data(), v.size());
+    if (!v.empty()) std::memcpy(p_, v.data(), v.size()); // an empty view may have no data
     p_ += v.size();
     *p_++ = '"';
   } else {

@@ -161,7 +161,7 @@ private:
       return;
     }
     room(s.size());
-    std::memcpy(p_, s.data(), s.size());
+    if (!s.empty()) std::memcpy(p_, s.data(), s.size()); // an empty view may have no data
     p_ += s.size();
   }
   void room(std::size_t n) {
