@@ -24,7 +24,7 @@ constexpr auto kBehindCheck = 1s;
 /// After the last frame: how long the client may take to close its end.
 constexpr auto kLingerAfterLast = 2s;
 /// A slow consumer cannot read its last frames anyway: close soon.
-constexpr auto kSlowConsumerGrace = 3s;
+constexpr auto kSlowConsumerGrace = 5s;
 /// Bytes read from the log for one write (a resume replay goes out in
 /// several); an output buffer grown beyond kKeepCapacity is released once
 /// written, so a burst does not pin memory on a quiet client.

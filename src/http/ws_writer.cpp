@@ -19,7 +19,7 @@ namespace {
 /// are looked at (they skip ahead, and a client that stays behind ends).
 constexpr auto kBehindCheck = 1s;
 /// A slow consumer cannot read what is left anyway: close soon.
-constexpr auto kSlowCloseGrace = 3s;
+constexpr auto kSlowCloseGrace = 5s;
 /// Reading rounds per pump: after them, what is left waits for the next
 /// wake-up or write completion, so one busy connection cannot hold its loop.
 constexpr int kMaxRounds = 4;

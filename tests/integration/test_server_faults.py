@@ -362,7 +362,7 @@ class SlowConsumer(FaultCase):
         rss_max = rss_start
         max_dropped, ended_data = 0, None
         while time.monotonic() - window_start < 11.0:
-            time.sleep(0.1)  # the server gives an ended slow client ~3 s to read the rest
+            time.sleep(0.1)  # the server gives an ended slow client ~5 s to read the rest
             rss_max = max(rss_max, rss_kib(pid))
             if ended_data is None:
                 entry = self.slow_entry(slow_port)
