@@ -7,6 +7,7 @@
     bench/run.py --check F          only check that F is a well-formed results file
 
     --server PATH     measure another ib-stream-server binary with the same harness
+    --server-source REV   the revision that binary was built from (recorded)
     --only KEYS       run only some scenarios (comma separated: fanout-sse, fanout-ws,
                       breadth, idle, decode, ceiling, allocs); the file then holds
                       only their sections and the targets they feed
@@ -30,8 +31,8 @@ ROOT = os.path.dirname(HERE)
 
 # Delivered ticks/s (all clients together) tried in order; a rung's feed rate
 # per upstream is delivered / clients (each client follows one upstream).
-LADDER_FULL = [10e3, 20e3, 50e3, 100e3, 200e3, 500e3, 1e6, 1.5e6, 2e6, 2.5e6, 3e6, 4e6, 5e6,
-               6e6, 8e6]
+LADDER_FULL = [10e3, 20e3, 50e3, 100e3, 200e3, 500e3, 1e6, 1.5e6, 2e6, 2.5e6, 3e6, 3.5e6, 4e6,
+               4.5e6, 5e6, 6e6, 8e6]
 LADDER_QUICK = [20e3, 100e3, 300e3, 1e6, 2e6, 5e6]
 
 # allocs: (clients, delivered ticks/s tried) of the allocation count; the
@@ -319,8 +320,10 @@ def before_fanout(before, key, n):
 def before_section(before, sse, ws, ceiling_runs, allocs, idle, plan):
     """The same harness against the server measured before (--before)."""
     lines = ["## Before and after", "",
-             f"The server before: `{before.get('server')}` (source {before.get('source')}), "
-             f"measured {before.get('date')} with the same harness and plan ({before.get('command')}).",
+             f"The server before: `{before.get('server')}` (built from source "
+             f"{before.get('server_source') or 'not recorded'}; harness at {before.get('source')}), "
+             f"measured {before.get('date')} with the same harness and plan ({before.get('command')}). "
+             "Its fractions are of the ceiling measured in this run (Scenario 6).",
              ""]
     ceil_rep = {n: rep for (n, _), _, rep in ceiling_runs or []}
     rows = []
@@ -579,8 +582,9 @@ def generate(args, plan_name):
         f"- source: {m['commit']}",
     ]
     if args.server:
-        lines.append(f"- server measured: `{os.path.abspath(args.server)}` (--server; the "
-                     "source line above is the harness's)")
+        lines.append(f"- server measured: `{os.path.abspath(args.server)}` (--server, built "
+                     f"from source {args.server_source or 'not recorded'}; the source line above "
+                     "is the harness's)")
     lines += [
         f"- scenarios: {', '.join(k for k in SCENARIO_KEYS if k in only)}",
         "- noise: cells of repeated runs read `median (min-max)`",
@@ -631,7 +635,8 @@ def generate(args, plan_name):
         # Every step of every run, for a later comparison (--before).
         with open(args.raw, "w") as f:
             json.dump({"server": os.path.abspath(args.server) if args.server else runner.server,
-                       "source": m["commit"], "date": f"{started:%Y-%m-%d %H:%M} UTC",
+                       "source": m["commit"], "server_source": args.server_source or m["commit"],
+                       "date": f"{started:%Y-%m-%d %H:%M} UTC",
                        "command": command,
                        "fanout-sse": sse_runs, "fanout-ws": ws_runs, "ceiling": ceiling_runs,
                        "breadth": breadth_runs, "allocs": alloc_runs, "idle": idle_runs}, f)
@@ -701,6 +706,8 @@ def main():
     ap.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"))
     ap.add_argument("--server", metavar="PATH",
                     help="the ib-stream-server binary to measure (default: BIN_DIR's)")
+    ap.add_argument("--server-source", metavar="REV",
+                    help="the source revision --server was built from (recorded in the output)")
     ap.add_argument("--raw", metavar="FILE",
                     help="also write every step's results as JSON (for --before)")
     ap.add_argument("--before", metavar="FILE",
