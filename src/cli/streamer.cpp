@@ -55,7 +55,7 @@ void print_connect_help(const StreamerOptions& o, const std::string& detail) {
 class Streamer {
 public:
   Streamer(asio::io_context& ioc, const StreamerOptions& o, std::vector<std::uint16_t> ports)
-      : ioc_(ioc), o_(o), signals_(ioc, SIGINT, SIGTERM) {
+      : o_(o), signals_(ioc, SIGINT, SIGTERM) {
     tws::ClientConfig cfg;
     cfg.host = o.host;
     cfg.ports = std::move(ports);
@@ -183,7 +183,6 @@ private:
     client_->disconnect();
   }
 
-  asio::io_context& ioc_;
   const StreamerOptions& o_;
   asio::signal_set signals_;
   std::shared_ptr<tws::Client> client_;

@@ -67,66 +67,11 @@ char* write_utc(char* p, std::int64_t unix_time) {
 
 char* write_utc_text(char* p, std::int64_t unix_time) { return write_utc(p, unix_time); }
 
-bool is_plain_json_text(std::string_view s) {
-  for (char ch : s) {
-    const auto u = static_cast<unsigned char>(ch);
-    if (u < 0x20 || u >= 0x7F || ch == '"' || ch == '\\') return false;
-  }
-  return true;
+void JsonWriter::escaped_string(std::string_view v) {
+  flush();
+  append_json_utf8(out_, v);
 }
 
-JsonWriter& JsonWriter::string(std::string_view v) {
-  separate();
-  if (v.size() <= 64 && is_plain_json_text(v)) {
-    room(v.size() + 2);
-    *p_++ = '"';
-    if (!v.empty()) std::memcpy(p_, v.data(), v.size()); // an empty view may have no data
-    p_ += v.size();
-    *p_++ = '"';
-  } else {
-    flush();
-    append_json_utf8(out_, v);
-  }
-  comma_ = true;
-  return *this;
-}
-
-JsonWriter& JsonWriter::number(double v) {
-  separate();
-  if (!std::isfinite(v)) {
-    text("null");
-  } else {
-    room(tws::kMaxNumberChars);
-    p_ = tws::write_number(p_, v);
-  }
-  comma_ = true;
-  return *this;
-}
-
-JsonWriter& JsonWriter::integer(std::int64_t v) {
-  separate();
-  room(24);
-  p_ = std::to_chars(p_, p_ + 24, v).ptr;
-  comma_ = true;
-  return *this;
-}
-
-JsonWriter& JsonWriter::uinteger(std::uint64_t v) {
-  separate();
-  room(24);
-  p_ = std::to_chars(p_, p_ + 24, v).ptr;
-  comma_ = true;
-  return *this;
-}
-
-JsonWriter& JsonWriter::utc_time(std::int64_t unix_time) {
-  separate();
-  room(kMaxUtcChars + 2);
-  *p_++ = '"';
-  p_ = write_utc(p_, unix_time);
-  *p_++ = '"';
-  comma_ = true;
-  return *this;
-}
+void JsonWriter::make_room() { flush(); }
 
 } // namespace stream

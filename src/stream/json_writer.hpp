@@ -23,6 +23,8 @@
 // touched by anything else until flush() (or the destructor).
 #pragma once
 
+#include <charconv>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -30,13 +32,21 @@
 #include <string>
 #include <string_view>
 
+#include "tws/wire.hpp"
+
 namespace stream {
 
 /// Writes "YYYY-MM-DD HH:MM:SS" (UTC) of a Unix time at `p` (room for 64
 /// bytes) and returns the end.
 char* write_utc_text(char* p, std::int64_t unix_time);
 /// Printable ASCII without quote or backslash: JSON string text as is.
-bool is_plain_json_text(std::string_view s);
+inline bool is_plain_json_text(std::string_view s) {
+  for (char ch : s) {
+    const auto u = static_cast<unsigned char>(ch);
+    if (u < 0x20 || u >= 0x7F || ch == '"' || ch == '\\') return false;
+  }
+  return true;
+}
 
 class JsonWriter {
 public:
@@ -70,6 +80,18 @@ public:
 
   /// A member name: ASCII without quotes, backslashes or control characters
   /// (ours are literals), written as is.
+  template <std::size_t N> JsonWriter& key(const char (&name)[N]) { // a literal
+    static_assert(N >= 1 && N + 2 <= kSize);
+    separate();
+    room(N + 2);
+    *p_++ = '"';
+    std::memcpy(p_, name, N - 1);
+    p_ += N - 1;
+    *p_++ = '"';
+    *p_++ = ':';
+    comma_ = false;
+    return *this;
+  }
   JsonWriter& key(std::string_view name) {
     separate();
     room(name.size() + 3);
@@ -82,10 +104,46 @@ public:
     return *this;
   }
 
-  JsonWriter& string(std::string_view v);
-  JsonWriter& number(double v);
-  JsonWriter& integer(std::int64_t v);
-  JsonWriter& uinteger(std::uint64_t v);
+  // The writers a tick goes through are inline: a tick is a dozen of them.
+  JsonWriter& string(std::string_view v) {
+    separate();
+    if (v.size() <= 64 && is_plain_json_text(v)) {
+      room(v.size() + 2);
+      *p_++ = '"';
+      if (!v.empty()) std::memcpy(p_, v.data(), v.size()); // an empty view may have no data
+      p_ += v.size();
+      *p_++ = '"';
+    } else {
+      escaped_string(v);
+    }
+    comma_ = true;
+    return *this;
+  }
+  JsonWriter& number(double v) {
+    separate();
+    if (!std::isfinite(v)) {
+      text("null");
+    } else {
+      room(tws::kMaxNumberChars);
+      p_ = tws::write_number(p_, v);
+    }
+    comma_ = true;
+    return *this;
+  }
+  JsonWriter& integer(std::int64_t v) {
+    separate();
+    room(24);
+    p_ = std::to_chars(p_, p_ + 24, v).ptr;
+    comma_ = true;
+    return *this;
+  }
+  JsonWriter& uinteger(std::uint64_t v) {
+    separate();
+    room(24);
+    p_ = std::to_chars(p_, p_ + 24, v).ptr;
+    comma_ = true;
+    return *this;
+  }
   JsonWriter& boolean(bool v) {
     separate();
     if (v) text("true");
@@ -100,7 +158,15 @@ public:
     return *this;
   }
   /// "YYYY-MM-DD HH:MM:SS" (UTC) of a Unix time, as a JSON string.
-  JsonWriter& utc_time(std::int64_t unix_time);
+  JsonWriter& utc_time(std::int64_t unix_time) {
+    separate();
+    room(64 + 2);
+    *p_++ = '"';
+    p_ = write_utc_text(p_, unix_time);
+    *p_++ = '"';
+    comma_ = true;
+    return *this;
+  }
   /// A complete JSON value written by someone else, spliced in as is.
   JsonWriter& raw(std::string_view json) {
     separate();
@@ -147,6 +213,11 @@ public:
 private:
   static constexpr std::size_t kSize = 256;
 
+  /// Strings with bytes to escape or to check as UTF-8 (json_text.hpp).
+  void escaped_string(std::string_view v);
+  /// flush(), kept out of line: the writers above only test for room.
+  void make_room();
+
   void separate() {
     if (comma_) put(',');
   }
@@ -165,7 +236,8 @@ private:
     p_ += s.size();
   }
   void room(std::size_t n) {
-    if (static_cast<std::size_t>(buf_ + kSize - p_) < n) flush();
+    if (static_cast<std::size_t>(buf_ + kSize - p_) < n) [[unlikely]]
+      make_room();
   }
 
   std::string& out_;
