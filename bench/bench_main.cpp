@@ -210,10 +210,10 @@ int run(const Options& o, const char* argv0) {
     port = server->port();
     // A server that got this far has allocated: nothing counted means the
     // preload did not take (a static or sanitizer allocator, a setuid binary).
-    if (allocs && (!allocs->live() || allocs->pid() != server->pid() ||
-                   allocs->allocations() == 0))
+    if (allocs && (!allocs->live() || allocs->pid() != server->pid() || allocs->allocations() == 0))
       throw std::runtime_error("--count-allocs: LD_PRELOAD of libibs_alloc_count.so did not take "
-                               "in " + binary + " (no allocations counted)");
+                               "in " +
+                               binary + " (no allocations counted)");
     source = {[&](double r) { feed->set_rate(r); }, [&] { return feed->last_seqs(); }};
   }
   const pid_t server_pid = server ? server->pid() : ::getpid();
@@ -332,8 +332,7 @@ int run(const Options& o, const char* argv0) {
         static_cast<double>(w.latency.max()) / 1e3, server ? server_cpu : 0.0, self_cpu, lg_cpu,
         server ? process_status_kib(server_pid, "VmHWM") : 0L,
         static_cast<double>(w.bytes) / seconds / (1024.0 * 1024.0), alloc_fields,
-        sustained ? "true" : "false",
-        clean ? "true" : "false");
+        sustained ? "true" : "false", clean ? "true" : "false");
     std::fflush(stdout);
     if (!sustained && o.stop_on_fail) break;
   }

@@ -86,9 +86,9 @@ int Server::run(const std::function<void(std::uint16_t)>& listening) {
   // One event loop per core but the upstream thread's (below): a client
   // thread that shares a core with another one gains nothing and loses the
   // batching a busier loop gets (fewer, larger writes).
-  const unsigned threads =
-      config_.threads > 0 ? static_cast<unsigned>(config_.threads)
-                          : std::max(1u, std::thread::hardware_concurrency() - 1);
+  const unsigned threads = config_.threads > 0
+                               ? static_cast<unsigned>(config_.threads)
+                               : std::max(1u, std::thread::hardware_concurrency() - 1);
   // The upstream side (the TWS connection and the Hub) has a thread of its
   // own: a tick read from TWS is appended to its log at once instead of
   // waiting in line behind the clients' writes (under load, thousands).

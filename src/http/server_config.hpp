@@ -20,14 +20,14 @@ struct ServerConfig {
   std::vector<std::uint16_t> tws_ports = {7497, 7496, 4002, 4001};
   int max_streams = 50;
   int max_clients = 10000;
-  int stream_timeout = 300;   // seconds, default `timeout` of a stream
-  int buffer_size = 100;      // ticks a client may fall behind the live stream (its window)
-  int ring_size = 1000;       // events kept per stream for resume (at least; also >= buffer_size)
-  int ring_bytes = 16 << 20;  // ... in at most this many bytes
+  int stream_timeout = 300;  // seconds, default `timeout` of a stream
+  int buffer_size = 100;     // ticks a client may fall behind the live stream (its window)
+  int ring_size = 1000;      // events kept per stream for resume (at least; also >= buffer_size)
+  int ring_bytes = 16 << 20; // ... in at most this many bytes
   int slow_consumer_seconds = 5; // behind (losing ticks) this long: SLOW_CONSUMER
   int threads = 0;               // client event loops; 0 = one per core but one
-  int reconnect_attempts = 3; // quick attempts before capped backoff
-  int connection_timeout = 5; // seconds
+  int reconnect_attempts = 3;    // quick attempts before capped backoff
+  int connection_timeout = 5;    // seconds
   std::string listen_host = "127.0.0.1";
   std::uint16_t listen_port = 8000; // 0 = any free port
   std::vector<std::string> cors_origins = {"*"};

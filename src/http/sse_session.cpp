@@ -285,10 +285,12 @@ void SseSession::arm_timer() {
   // Idle: the next keep-alive after the last write. A write in flight: a
   // look every kBehindCheck (window, slow consumer, write timeout).
   const auto now = std::chrono::steady_clock::now();
-  const auto due = write_pending_ ? now + kBehindCheck
-                                  : last_write_ + std::chrono::seconds(state_->config.keepalive_seconds);
+  const auto due = write_pending_
+                       ? now + kBehindCheck
+                       : last_write_ + std::chrono::seconds(state_->config.keepalive_seconds);
   timer_.expires_at(std::max(due, now + 10ms));
-  timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) { self->on_timer(ec); });
+  timer_.async_wait(
+      [self = shared_from_this()](boost::system::error_code ec) { self->on_timer(ec); });
 }
 
 void SseSession::on_timer(boost::system::error_code ec) {

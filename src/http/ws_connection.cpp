@@ -96,8 +96,7 @@ void WsConnection::close_with(std::uint16_t code, std::string reason) {
   // Custom codes (4000..4003) are valid close codes outside the enum's names.
   websocket::close_reason why(static_cast<websocket::close_code>(code), reason);
   ws_.async_close(why, [self = shared_from_this()](boost::system::error_code ec) {
-    self->terminate(ec ? "close: " + ec.message()
-                       : "closed " + std::to_string(self->close_code_));
+    self->terminate(ec ? "close: " + ec.message() : "closed " + std::to_string(self->close_code_));
   });
 }
 

@@ -172,13 +172,13 @@ private:
 
   std::map<std::string, std::shared_ptr<WsSubscription>> subs_; // by request_id, opening too
   std::uint64_t registry_id_ = 0;
-  std::size_t tws_down_ = 0;          // subscriptions that lost TWS
-  std::size_t queued_control_ = 0;    // control messages appended while the socket was busy
+  std::size_t tws_down_ = 0;       // subscriptions that lost TWS
+  std::size_t queued_control_ = 0; // control messages appended while the socket was busy
   int invalid_in_a_row_ = 0;
   std::uint16_t close_code_ = 0;
   Phase phase_ = Phase::handshaking;
-  bool deflate_ = false;        // permessage-deflate negotiated: ticks go compressed
-  bool counted_ = false;        // counted in WsStats as an open connection
+  bool deflate_ = false; // permessage-deflate negotiated: ticks go compressed
+  bool counted_ = false; // counted in WsStats as an open connection
   bool behind_check_armed_ = false;
 };
 

@@ -33,8 +33,8 @@ void append_ws_text(std::string& out, std::string_view payload) {
   out += payload;
 }
 
-WsSubscription::WsSubscription(asio::any_io_executor loop,
-                               std::weak_ptr<WsSubscriptionOwner> owner, Params params)
+WsSubscription::WsSubscription(asio::any_io_executor loop, std::weak_ptr<WsSubscriptionOwner> owner,
+                               Params params)
     : loop_(std::move(loop)), owner_(std::move(owner)), params_(std::move(params)),
       client_(client_options(params_), *this), timeout_timer_(loop_) {
   stream::append_ws_prefix(tick_prefix_, "tick", params_.request_id);
@@ -112,8 +112,8 @@ void WsSubscription::notice(std::string& out, const stream::LogEntry& e) {
 void WsSubscription::info(std::string& out, std::string_view code, std::string_view message,
                           std::string_view extra_json) {
   ++messages_;
-  append_ws_text(out,
-                 ws::info_message(stream::iso_now(), params_.request_id, code, message, extra_json));
+  append_ws_text(
+      out, ws::info_message(stream::iso_now(), params_.request_id, code, message, extra_json));
 }
 
 void WsSubscription::error(std::string& out, std::string_view code, std::string_view message,

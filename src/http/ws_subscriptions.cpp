@@ -2,8 +2,8 @@
 // a multi_subscribe), answering `subscribed` / `multi_subscribed`, their
 // timeouts and ends, and the TWS state the connection closes on (see
 // ws_connection.hpp for the other roles).
-#include "http/ws_connection.hpp"
 #include "http/event_loops.hpp"
+#include "http/ws_connection.hpp"
 #include "stream/json_text.hpp"
 #include "stream/tick_json.hpp"
 #include "ws/ws_limits.hpp"
@@ -213,8 +213,8 @@ void WsConnection::on_sub_timeout(const std::shared_ptr<WsSubscription>& sub,
   complete_sub(sub, "timeout");
 }
 
-void WsConnection::complete_sub(const std::shared_ptr<WsSubscription>& sub,
-                                std::string_view reason, bool close_path) {
+void WsConnection::complete_sub(const std::shared_ptr<WsSubscription>& sub, std::string_view reason,
+                                bool close_path) {
   if (phase_ != Phase::open) return;
   auto& out = socket_buffer();
   sub->client().finish(out.buffer(), reason);

@@ -8,8 +8,7 @@ void SseBatch::add_control(std::size_t from) {
   const std::size_t n = control.size() - from;
   if (n == 0) return;
   bytes += n;
-  if (!pieces.empty() && !pieces.back().log &&
-      pieces.back().offset + pieces.back().size == from) {
+  if (!pieces.empty() && !pieces.back().log && pieces.back().offset + pieces.back().size == from) {
     pieces.back().size += n;
     return;
   }
@@ -19,8 +18,7 @@ void SseBatch::add_control(std::size_t from) {
 void SseBatch::add_view(std::string_view v) {
   if (v.empty()) return;
   bytes += v.size();
-  if (!pieces.empty() && pieces.back().log &&
-      pieces.back().log + pieces.back().size == v.data()) {
+  if (!pieces.empty() && pieces.back().log && pieces.back().log + pieces.back().size == v.data()) {
     pieces.back().size += v.size();
     return;
   }
@@ -194,9 +192,9 @@ std::size_t ClientStream::read_sse(SseBatch& b, std::size_t budget, Clock::time_
           n = left;
         }
       }
-      b.add_view(std::string_view(e->sse.data(),
-                                  static_cast<std::size_t>(last->sse.data() + last->sse.size() -
-                                                           e->sse.data())));
+      b.add_view(std::string_view(
+          e->sse.data(),
+          static_cast<std::size_t>(last->sse.data() + last->sse.size() - e->sse.data())));
       last_seq_ = last->seq;
       cursor_.seek(end);
       ticks += n;

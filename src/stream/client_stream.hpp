@@ -76,7 +76,8 @@ struct SseBatch {
   /// The bytes of piece `i`.
   std::string_view piece(std::size_t i) const {
     const Piece& p = pieces[i];
-    return p.log ? std::string_view(p.log, p.size) : std::string_view(control).substr(p.offset, p.size);
+    return p.log ? std::string_view(p.log, p.size)
+                 : std::string_view(control).substr(p.offset, p.size);
   }
   /// Drops the first `n` bytes (written).
   void consume(std::size_t n);

@@ -52,8 +52,8 @@ asio::io_context::executor_type io_executor_of(const Hub::Executor& ex) {
 } // namespace
 
 Hub::Impl::Impl(Executor ex, HubConfig c)
-    : strand_(asio::make_strand(io_executor_of(ex))), cfg_(std::move(c)),
-      reconnect_timer_(strand_), watchdog_timer_(strand_) {}
+    : strand_(asio::make_strand(io_executor_of(ex))), cfg_(std::move(c)), reconnect_timer_(strand_),
+      watchdog_timer_(strand_) {}
 
 // ------------------------------------------------------------------ public
 

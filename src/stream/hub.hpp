@@ -174,8 +174,8 @@ struct HubConfig {
   tws::ClientConfig tws;
   std::size_t max_streams = 50;
   std::size_t max_clients = 10000;
-  LogLimits log;                    // events kept per subscription (resume window)
-  int reconnect_attempts = 3;       // quick attempts, then capped backoff
+  LogLimits log;              // events kept per subscription (resume window)
+  int reconnect_attempts = 3; // quick attempts, then capped backoff
   std::chrono::milliseconds backoff_initial{500};
   std::chrono::milliseconds backoff_max{30000};
   /// A request that finds TWS down waits this long for it (then 503).

@@ -195,9 +195,7 @@ public:
   JsonWriter& member(std::string_view name, long long v) { return key(name).integer(v); }
   JsonWriter& member(std::string_view name, unsigned v) { return key(name).uinteger(v); }
   JsonWriter& member(std::string_view name, unsigned long v) { return key(name).uinteger(v); }
-  JsonWriter& member(std::string_view name, unsigned long long v) {
-    return key(name).uinteger(v);
-  }
+  JsonWriter& member(std::string_view name, unsigned long long v) { return key(name).uinteger(v); }
   /// null when empty.
   template <class T> JsonWriter& member(std::string_view name, const std::optional<T>& v) {
     if (!v) return key(name).null();

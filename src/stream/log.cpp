@@ -131,9 +131,9 @@ struct Log::Chunk {
   /// The number of entries once the writer moved on to the next chunk;
   /// kOpen while it may still append here.
   std::atomic<std::uint32_t> sealed{kOpen};
-  std::uint32_t count = 0;      // writer only
-  std::size_t sse_used = 0;     // writer only
-  std::size_t other_used = 0;   // writer only
+  std::uint32_t count = 0;    // writer only
+  std::size_t sse_used = 0;   // writer only
+  std::size_t other_used = 0; // writer only
   std::size_t used() const { return sse_used + other_used; }
   std::unique_ptr<LogEntry[]> entries;
   std::unique_ptr<char[]> bytes;
@@ -144,11 +144,10 @@ struct Log::Chunk {
 
 Log::Log(std::uint64_t seq_base, LogLimits limits)
     : limits_(limits), last_seq_(seq_base),
-      entries_per_chunk_(static_cast<std::uint32_t>(
-          std::clamp<std::size_t>(limits.max_entries / 4, kMinEntriesPerChunk,
-                                  kMaxEntriesPerChunk))),
-      bytes_per_chunk_(std::clamp<std::size_t>(limits.max_bytes / 4, kMinBytesPerChunk,
-                                               kMaxBytesPerChunk)) {
+      entries_per_chunk_(static_cast<std::uint32_t>(std::clamp<std::size_t>(
+          limits.max_entries / 4, kMinEntriesPerChunk, kMaxEntriesPerChunk))),
+      bytes_per_chunk_(
+          std::clamp<std::size_t>(limits.max_bytes / 4, kMinBytesPerChunk, kMaxBytesPerChunk)) {
   limits_.max_entries = std::max<std::size_t>(1, limits_.max_entries);
 }
 

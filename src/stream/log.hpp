@@ -13,8 +13,8 @@
 // quarter of the window), immutable once published and freed when neither
 // the log nor a cursor holds them. The log holds the most recent entries,
 // at least `max_entries` of them (and at most a chunk more) while they take
-// less than `max_bytes`: the memory window for resume. A cursor that falls behind the oldest entry held has
-// lost what lies between (LogCursor::get() says so); it skips ahead.
+// less than `max_bytes`: the memory window for resume. A cursor that falls behind the oldest entry
+// held has lost what lies between (LogCursor::get() says so); it skips ahead.
 //
 // Positions number every entry from 0; a tick also carries its sequence
 // number, the id a client sees (SSE `id:`), which continues across logs of
@@ -62,8 +62,8 @@ struct LogEntry {
 };
 
 struct LogLimits {
-  std::size_t max_entries = 1000;      // the resume window, in entries
-  std::size_t max_bytes = 16u << 20;   // ... and at most this many bytes
+  std::size_t max_entries = 1000;    // the resume window, in entries
+  std::size_t max_bytes = 16u << 20; // ... and at most this many bytes
 };
 
 /// What reads a log: told when the log advanced, on its own event loop.
@@ -142,7 +142,7 @@ public:
     std::uint64_t position = 0;   // the first tick after last_seen still held (or head)
     std::uint64_t seq_before = 0; // the sequence number of the last tick before `position`
     std::uint64_t lost = 0;       // ticks after last_seen no longer held
-    bool unknown = false;       // last_seen is newer than any tick numbered here
+    bool unknown = false;         // last_seen is newer than any tick numbered here
   };
   Resume resume_after(std::uint64_t last_seen) const;
 

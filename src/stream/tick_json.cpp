@@ -45,8 +45,8 @@ std::string format_iso_ms(std::int64_t unix_ms) {
 
 std::string_view iso_now(char (&buf)[32]) {
   using namespace std::chrono;
-  return format_iso_ms(
-      buf, duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
+  return format_iso_ms(buf,
+                       duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
 }
 
 std::string iso_now() {

@@ -150,8 +150,7 @@ std::string error_message(std::string_view timestamp, const ErrorTarget& target,
                           std::string_view details) {
   std::string out;
   JsonWriter w(out);
-  open_message(w, "error",
-               target.id ? std::optional<std::string_view>(*target.id) : std::nullopt);
+  open_message(w, "error", target.id ? std::optional<std::string_view>(*target.id) : std::nullopt);
   if (target.request_id) w.member("request_id", *target.request_id);
   w.member("timestamp", timestamp).key("error");
   stream::write_error(w, code, message, details);

@@ -29,8 +29,7 @@ public:
             std::string_view extra) override {
     out += "I" + std::string(code) + (extra.empty() ? "" : "[" + std::string(extra) + "]") + ";";
   }
-  void error(std::string& out, std::string_view code, std::string_view,
-             std::string_view) override {
+  void error(std::string& out, std::string_view code, std::string_view, std::string_view) override {
     out += "E" + std::string(code) + ";";
   }
   void complete(std::string& out, std::string_view reason, std::uint64_t total) override {

@@ -67,7 +67,8 @@ TEST(JsonWriter, StringsAreEscapedAndInvalidUtf8BecomesReplacement) {
   }
   const auto v = boost::json::parse(out).as_array();
   EXPECT_EQ(v[0].as_string(), "plain");
-  EXPECT_EQ(v[1].as_string(), "quote \" backslash \\ newline \n tab \t nul " + std::string(1, '\0'));
+  EXPECT_EQ(v[1].as_string(),
+            "quote \" backslash \\ newline \n tab \t nul " + std::string(1, '\0'));
   EXPECT_EQ(v[2].as_string(), "caf\xc3\xa9 \xe2\x82\xac");
   EXPECT_EQ(v[3].as_string(), "bad \xef\xbf\xbd\xef\xbf\xbd end");
   EXPECT_EQ(v[4].as_string(), std::string(300, 'y'));

@@ -102,7 +102,7 @@ TEST(Log, ResumePointsAfterALastSeenTick) {
   auto log = make_log(100, 16 << 20, 1000); // ticks 1001...
   ticks(*log, 10);
   log->append(EntryKind::info, "n", "n", "reconnected"); // position 10
-  ticks(*log, 10);                                        // 1011..1020 at 11..20
+  ticks(*log, 10);                                       // 1011..1020 at 11..20
   auto r = log->resume_after(1005);
   EXPECT_EQ(r.position, 5u);
   EXPECT_EQ(r.seq_before, 1005u);
@@ -273,7 +273,9 @@ TEST(Log, AWriterRacesReadersOnOtherThreads) {
     EXPECT_TRUE(r->ordered);
     EXPECT_EQ(r->cursor.position(), log->head());
     EXPECT_EQ(r->last, log->last_seq());
-    if (r->skips == 0) EXPECT_EQ(r->read, static_cast<std::uint64_t>(kTicks));
+    if (r->skips == 0) {
+      EXPECT_EQ(r->read, static_cast<std::uint64_t>(kTicks));
+    }
   }
 }
 

@@ -80,11 +80,12 @@ TEST(WireFormats, NoticesAreTheEventsEveryClientOfTheStreamGets) {
       stream::append_ws_prefix(msg, error ? "error" : "info", "req-3");
       stream::append_ws_notice_suffix(msg, notice(error, details, c));
       const std::string want =
-          error ? ws::error_message(kIso, {std::nullopt, std::string("req-3")}, "TWS_DISCONNECTED",
-                                    "TWS lost \"it\"", details)
-                : ws::info_message(kIso, "req-3", "reconnected", "TWS lost \"it\"",
-                                   details.empty() ? std::string()
-                                                   : R"("details":")" + std::string(details) + "\"");
+          error
+              ? ws::error_message(kIso, {std::nullopt, std::string("req-3")}, "TWS_DISCONNECTED",
+                                  "TWS lost \"it\"", details)
+              : ws::info_message(kIso, "req-3", "reconnected", "TWS lost \"it\"",
+                                 details.empty() ? std::string()
+                                                 : R"("details":")" + std::string(details) + "\"");
       EXPECT_EQ(msg, want);
     }
   }

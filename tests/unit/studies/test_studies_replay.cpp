@@ -16,8 +16,8 @@ using namespace studies;
 
 namespace {
 
-const std::filesystem::path kRecording = std::filesystem::path(__FILE__).parent_path() / ".." / ".." /
-                                         "data" / "studies" / "mnq_711280073_seed7.jsonl";
+const std::filesystem::path kRecording = std::filesystem::path(__FILE__).parent_path() / ".." /
+                                         ".." / "data" / "studies" / "mnq_711280073_seed7.jsonl";
 
 /// Feeds the recording to `study` in file order; returns the last result.
 template <class Study> TradeResult replay(Study& study) {
