@@ -130,20 +130,8 @@ public:
     comma_ = true;
     return *this;
   }
-  JsonWriter& integer(std::int64_t v) {
-    separate();
-    room(24);
-    p_ = std::to_chars(p_, p_ + 24, v).ptr;
-    comma_ = true;
-    return *this;
-  }
-  JsonWriter& uinteger(std::uint64_t v) {
-    separate();
-    room(24);
-    p_ = std::to_chars(p_, p_ + 24, v).ptr;
-    comma_ = true;
-    return *this;
-  }
+  JsonWriter& integer(std::int64_t v) { return whole_number(v); }
+  JsonWriter& uinteger(std::uint64_t v) { return whole_number(v); }
   JsonWriter& boolean(bool v) {
     separate();
     if (v) text("true");
@@ -211,6 +199,13 @@ public:
 private:
   static constexpr std::size_t kSize = 256;
 
+  template <class Int> JsonWriter& whole_number(Int v) {
+    separate();
+    room(24);
+    p_ = std::to_chars(p_, p_ + 24, v).ptr;
+    comma_ = true;
+    return *this;
+  }
   /// Strings with bytes to escape or to check as UTF-8 (json_text.hpp).
   void escaped_string(std::string_view v);
   /// flush(), kept out of line: the writers above only test for room.
