@@ -1,6 +1,8 @@
 // ib-stream-server: tick-by-tick market data from TWS / IB Gateway over HTTP
 // Server-Sent Events (shared/spec/api.md). With --simulate it runs the TWS
-// simulator in-process and uses it as its only TWS.
+// simulator in-process and uses it as its only TWS; --sim-clock,
+// --sim-start-time and --sim-hist-pacing (handled here, before the server's
+// own options) set its clock and historical-data pacing.
 #include "http/server.hpp"
 #include "http/server_config.hpp"
 #include "http/server_log.hpp"
@@ -8,6 +10,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -21,16 +24,69 @@ std::string json_port(std::optional<std::uint16_t> port) {
   return port ? std::to_string(*port) : "null";
 }
 
+constexpr const char* kSimOptionsUsage =
+    "\nSimulator options (with --simulate):\n"
+    "  --sim-clock subscription|wall  subscription (default): a market starts at its first\n"
+    "                                 subscription; wall: event i is due at start + i / rate\n"
+    "  --sim-start-time UNIX          Unix time of each market's event 0\n"
+    "  --sim-hist-pacing ib|off       reqHistoricalTicks pacing (default ib)\n";
+
+/// Takes the simulator's clock and pacing options out of `args` (as
+/// "--name value" or "--name=value") into `sc`; "" or what is wrong.
+std::string take_sim_options(std::vector<std::string>& args, sim::SimConfig& sc) {
+  std::vector<std::string> rest;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string name = args[i];
+    std::string value;
+    const auto eq = name.find('=');
+    if (eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name.resize(eq);
+    }
+    if (name != "--sim-clock" && name != "--sim-start-time" && name != "--sim-hist-pacing") {
+      rest.push_back(args[i]);
+      continue;
+    }
+    if (eq == std::string::npos) {
+      if (i + 1 >= args.size()) return name + " needs a value";
+      value = args[++i];
+    }
+    if (name == "--sim-clock") {
+      if (value != "subscription" && value != "wall")
+        return "--sim-clock must be subscription or wall, not '" + value + "'";
+      sc.clock = value == "wall" ? sim::ClockMode::wall : sim::ClockMode::subscription;
+    } else if (name == "--sim-hist-pacing") {
+      if (value != "ib" && value != "off")
+        return "--sim-hist-pacing must be ib or off, not '" + value + "'";
+      sc.historical_pacing = value == "ib";
+    } else {
+      std::int64_t t = 0;
+      const auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), t);
+      if (ec != std::errc{} || p != value.data() + value.size() || t < 0)
+        return "--sim-start-time must be Unix seconds, not '" + value + "'";
+      sc.start_time = t;
+    }
+  }
+  args = std::move(rest);
+  return "";
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
-  auto cl = http::parse_command_line(std::vector<std::string>(argv + 1, argv + argc));
+  std::vector<std::string> args(argv + 1, argv + argc);
+  sim::SimConfig sim_options;
+  if (const auto err = take_sim_options(args, sim_options); !err.empty()) {
+    std::cerr << "ib-stream-server: " << err << "\n";
+    return 2;
+  }
+  auto cl = http::parse_command_line(args);
   if (auto* err = std::get_if<std::string>(&cl)) {
     std::cerr << "ib-stream-server: " << *err << "\n";
     return 2;
   }
   if (std::get<http::CommandLine>(cl).help) {
-    std::cout << http::server_usage();
+    std::cout << http::server_usage() << kSimOptionsUsage;
     return 0;
   }
   auto loaded = http::load_server_config([](const char* name) { return std::getenv(name); },
@@ -49,7 +105,7 @@ int main(int argc, char** argv) {
   std::thread sim_thread;
   std::string sim_json = "null";
   if (config.simulate) {
-    sim::SimConfig sc;
+    sim::SimConfig sc = sim_options;
     sc.port = 0;
     sc.seed = config.sim_seed;
     sc.default_rate = config.sim_rate;

@@ -4,7 +4,9 @@
 //              [--rate EV_PER_S] [--contract-rate CONID=RATE ...]
 //              [--server-version V] [--max-tick-by-tick N] [--pacing-limit N]
 //              [--client-id-hold SECONDS] [--request-log FILE] [--bind ADDR]
-//   ib-tws-sim --dump CONID [--count N] [--seed S] [--start-time T] [--rate R]
+//              [--clock subscription|wall] [--hist-pacing ib|off]
+//   ib-tws-sim --dump CONID [--count N | --from UNIX --to UNIX] [--seed S]
+//              [--start-time T] [--rate R]
 //
 // Serving: prints one JSON line {"event":"listening",...} on stdout once the
 // ports are bound, then runs until SIGINT/SIGTERM (exit 0). Logs go to
@@ -59,7 +61,8 @@ void print_listening(const sim::Simulator& s, const sim::SimConfig& cfg) {
       "{\"event\":\"listening\",\"port\":" + std::to_string(s.port()) +
       ",\"admin_port\":" + (s.admin_port() ? std::to_string(*s.admin_port()) : "null") +
       ",\"server_version\":" + std::to_string(cfg.server_version) +
-      ",\"seed\":" + std::to_string(cfg.seed) + "}\n";
+      ",\"seed\":" + std::to_string(cfg.seed) + ",\"clock\":\"" +
+      (cfg.clock == sim::ClockMode::wall ? "wall" : "subscription") + "\"}\n";
   std::fputs(line.c_str(), stdout);
   std::fflush(stdout);
 }
@@ -74,6 +77,10 @@ int main(int argc, char** argv) {
   std::string log_level = "info";
   int dump_con_id = 0;
   std::uint64_t dump_count = 100;
+  std::int64_t dump_from = 0;
+  std::int64_t dump_to = 0;
+  std::string clock = "subscription";
+  std::string hist_pacing = "ib";
 
   CLI::App app{"ib-tws-sim: a TWS / IB Gateway simulator with a seeded synthetic market"};
   app.add_option("--port", cfg.port, "API port (0 = any free port)")->capture_default_str();
@@ -83,7 +90,17 @@ int main(int argc, char** argv) {
   app.add_option("--seed", cfg.seed, "market seed")->capture_default_str();
   auto* start_opt = app.add_option("--start-time", start_time,
                                    "Unix time of each market's first event (default: wall clock "
-                                   "when the market starts)");
+                                   "when the market starts; with --clock wall, the simulator's "
+                                   "start)");
+  app.add_option("--clock", clock,
+                 "subscription: a market's event 0 is due at its first subscription; wall: "
+                 "event i is due at start-time + i / rate, subscribed or not")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"subscription", "wall"}));
+  app.add_option("--hist-pacing", hist_pacing,
+                 "reqHistoricalTicks pacing: ib (IB's rules, error 162 beyond) or off")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"ib", "off"}));
   app.add_option("--rate", cfg.default_rate, "market events per second per contract")
       ->capture_default_str()
       ->check(CLI::Range(1e-6, 1e6));
@@ -114,6 +131,11 @@ int main(int argc, char** argv) {
   auto* dump_opt = app.add_option("--dump", dump_con_id,
                                   "print the first ticks of CONID's market as JSON lines and exit");
   app.add_option("--count", dump_count, "with --dump: ticks per tick type")->capture_default_str();
+  auto* from_opt = app.add_option("--from", dump_from,
+                                  "with --dump: every tick with time in [FROM, TO) instead");
+  auto* to_opt = app.add_option("--to", dump_to, "with --dump: end of the time range (exclusive)");
+  from_opt->needs(to_opt);
+  to_opt->needs(from_opt);
 
   try {
     app.parse(argc, argv);
@@ -125,6 +147,8 @@ int main(int argc, char** argv) {
     return app.exit(e);
   }
   if (*start_opt) cfg.start_time = start_time;
+  cfg.clock = clock == "wall" ? sim::ClockMode::wall : sim::ClockMode::subscription;
+  cfg.historical_pacing = hist_pacing == "ib";
   if (*admin_opt) cfg.admin_port = admin_port;
 
   auto logger = spdlog::stderr_color_mt("ib-tws-sim");
@@ -141,6 +165,10 @@ int main(int argc, char** argv) {
     o.start_time = cfg.start_time.value_or(wall_clock_unix());
     const auto rate = cfg.rates.find(dump_con_id);
     o.rate = rate != cfg.rates.end() ? rate->second : cfg.default_rate;
+    if (*from_opt) {
+      o.from = dump_from;
+      o.to = dump_to;
+    }
     std::string error;
     if (!sim::MarketDump(catalog, o).write(stdout, error)) {
       std::cerr << "ib-tws-sim: " << error << "\n";

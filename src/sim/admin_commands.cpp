@@ -83,6 +83,12 @@ std::string AdminCommands::status() const {
   const auto now = std::chrono::steady_clock::now();
   std::string out = "ok {\"listening\":";
   out += listener_->listening() ? "true" : "false";
+  out += ",\"clock\":";
+  out += ctx_->config.clock == ClockMode::wall ? "\"wall\"" : "\"subscription\"";
+  out += ",\"start_time\":" +
+         (ctx_->config.start_time ? std::to_string(*ctx_->config.start_time) : "null");
+  out += ",\"historical_pacing\":";
+  out += ctx_->config.historical_pacing ? "true" : "false";
   out += ",\"port\":" + std::to_string(listener_->port()) + ",\"connections\":[";
   bool first = true;
   for (const auto& s : ctx_->sessions.all()) {

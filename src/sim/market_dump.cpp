@@ -5,6 +5,7 @@
 #include "stream/tick_json.hpp"
 
 #include <array>
+#include <limits>
 
 namespace sim {
 namespace {
@@ -38,7 +39,7 @@ bool MarketDump::write(std::FILE* out, std::string& error) const {
   const EventClock clock(options_.rate, options_.start_time, EventClock::Clock::time_point{});
   // Order: Last, AllLast, BidAsk, MidPoint (the tws::TickType codes 1..4).
   std::array<std::uint64_t, 4> emitted{};
-  const std::uint64_t n = options_.count;
+  std::uint64_t n = options_.count;
   // Every tick type shows up within a few events; the cap only guards
   // against an endless loop should a model ever stop producing one.
   const std::uint64_t max_events = n * 1000 + 100000;
@@ -49,14 +50,34 @@ bool MarketDump::write(std::FILE* out, std::string& error) const {
       buf.clear();
     }
   };
+  const bool ranged = options_.from || options_.to;
+  const std::int64_t from = options_.from.value_or(std::numeric_limits<std::int64_t>::min());
+  const std::int64_t to = options_.to.value_or(std::numeric_limits<std::int64_t>::max());
+  if (ranged && !options_.to) {
+    error = "--from needs --to";
+    return false;
+  }
+  if (ranged) n = std::numeric_limits<std::uint64_t>::max();
   auto done = [&] {
+    if (ranged) return clock.unix_time(market.next_index()) >= to;
     for (auto c : emitted)
       if (c < n) return false;
     return true;
   };
-  while (!done() && market.next_index() < max_events) {
+  while (!done() && (ranged || market.next_index() < max_events)) {
     const std::uint64_t index = market.next_index();
-    MarketEvent ev = market.next(clock.unix_time(index));
+    const std::int64_t time = clock.unix_time(index);
+    MarketEvent ev = market.next(time);
+    if (ranged && time < from) {
+      // Outside the range: counted, not printed.
+      if (ev.trade) {
+        emitted[0] += ev.trade_in_last ? 1 : 0;
+        ++emitted[1];
+      }
+      emitted[2] += ev.quote ? 1 : 0;
+      emitted[3] += ev.mid ? 1 : 0;
+      continue;
+    }
     if (ev.trade) {
       if (ev.trade_in_last && emitted[0] < n) {
         tws::TickByTickLast last = *ev.trade;

@@ -8,6 +8,9 @@
 // that produced the tick; `data` is the tick object of stream/tick_json.hpp
 // (the same object `ib-stream --json` prints). A first subscriber of a
 // contract receives exactly index 0, 1, 2, ... of its tick type.
+// With a time range (`--from`, `--to`), every tick whose time is in
+// [from, to) instead, event i at start_time + floor(i / rate) as with either
+// clock; `index` still counts from the market's first tick.
 //
 // Thread-safety: plain object; one thread.
 #pragma once
@@ -16,6 +19,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <string>
 
 namespace sim {
@@ -26,6 +30,9 @@ struct DumpOptions {
   std::uint64_t seed = 1;
   std::int64_t start_time = 0;
   double rate = 4.0;
+  /// Time range [from, to) in Unix seconds; `count` is ignored when set.
+  std::optional<std::int64_t> from;
+  std::optional<std::int64_t> to;
 };
 
 class MarketDump {

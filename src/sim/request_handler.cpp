@@ -56,6 +56,8 @@ void RequestHandler::handle(ApiSession& s, std::string_view payload) {
     ctx_.feed.cancel(s, m->req_id);
   } else if (const auto* m = std::get_if<tws::ReqContractDetails>(&d.request)) {
     contract_details(s, *m);
+  } else if (const auto* m = std::get_if<tws::ReqHistoricalTicks>(&d.request)) {
+    historical_ticks(s, *m);
   } else if (std::holds_alternative<tws::ReqIds>(d.request)) {
     s.send(tws::encode(tws::NextValidId{1}));
   } else if (std::holds_alternative<tws::ReqCurrentTime>(d.request)) {

@@ -1,8 +1,8 @@
 // What the simulator does with each API request (tws-protocol.md §3, §7):
 // startApi and the connect burst, reqIds, reqCurrentTime, reqManagedAccts,
-// reqContractDetails and tick-by-tick subscriptions with TWS's checks and
-// error codes. Requests it recognises but does not emulate are logged and
-// ignored; malformed ones are logged with their bytes and skipped.
+// reqContractDetails, tick-by-tick subscriptions and reqHistoricalTicks
+// (request_history.cpp) with TWS's checks and error codes. Requests it recognises but does not
+// emulate are logged and ignored; malformed ones are logged with their bytes and skipped.
 //
 // Thread-safety: none; used on the simulator's strand only.
 #pragma once
@@ -29,6 +29,7 @@ private:
   void start_api(ApiSession& s, const tws::StartApi& m);
   void contract_details(ApiSession& s, const tws::ReqContractDetails& m);
   void tick_by_tick(ApiSession& s, const tws::ReqTickByTickData& m);
+  void historical_ticks(ApiSession& s, const tws::ReqHistoricalTicks& m);
 
   SimContext& ctx_;
 };

@@ -31,6 +31,7 @@ std::string RequestLog::message_name(int msg_id) {
   case tws::OutId::req_contract_data: return "reqContractDetails";
   case tws::OutId::req_tick_by_tick_data: return "reqTickByTickData";
   case tws::OutId::cancel_tick_by_tick_data: return "cancelTickByTickData";
+  case tws::OutId::req_historical_ticks: return "reqHistoricalTicks";
   default: return "other:" + std::to_string(msg_id);
   }
 }
@@ -59,6 +60,15 @@ void RequestLog::record(std::optional<int> client_id, const tws::DecodedRequest&
       } else if (const auto* m = std::get_if<tws::ReqContractDetails>(&request.request)) {
         w.member("req_id", m->req_id).member("con_id", m->contract.con_id);
         symbol(m->contract.symbol);
+      } else if (const auto* m = std::get_if<tws::ReqHistoricalTicks>(&request.request)) {
+        w.member("req_id", m->req_id).member("con_id", m->contract.con_id);
+        symbol(m->contract.symbol);
+        w.member("what_to_show", m->what_to_show)
+            .member("start", m->start_date_time)
+            .member("end", m->end_date_time)
+            .member("count", m->number_of_ticks)
+            .member("use_rth", m->use_rth)
+            .member("ignore_size", m->ignore_size);
       } else if (const auto* m = std::get_if<tws::ReqMarketDataType>(&request.request)) {
         w.member("market_data_type", m->market_data_type);
       }

@@ -3,10 +3,12 @@
 // test) asked upstream. Format:
 //   {"event":"request","client_id":K,"msg":"reqTickByTickData","req_id":R,
 //    "con_id":C,"tick_type":"BidAsk"}
+// reqHistoricalTicks adds what_to_show, start, end, count, use_rth and
+// ignore_size.
 // Fields that do not apply are left out; client_id is null before startApi.
 // msg is startApi, reqIds, reqCurrentTime, reqManagedAccts,
 // reqMarketDataType, reqContractDetails, reqTickByTickData,
-// cancelTickByTickData or other:<id>. Extra flags: "dropped":true (over the
+// cancelTickByTickData, reqHistoricalTicks or other:<id>. Extra flags: "dropped":true (over the
 // rate limit without +PACEAPI, not processed), "malformed":true with
 // "error" (could not be decoded; skipped).
 //

@@ -1,6 +1,7 @@
 // Everything the parts of one simulator share: configuration, catalog,
-// faults, the request log, the live sessions, the tick feed and the request
-// handler, plus the strand every handler runs on.
+// faults, the request log, the live sessions, the market checkpoints, the
+// historical-data pacing, the tick feed and the request handler, plus the strand every handler runs
+// on.
 //
 // Ownership: held by shared_ptr; sessions, the listener and the admin server
 // keep it alive while they have work pending, and timer handlers hold it
@@ -11,6 +12,8 @@
 
 #include "sim/contract_catalog.hpp"
 #include "sim/fault_state.hpp"
+#include "sim/historical_pacer.hpp"
+#include "sim/market_archive.hpp"
 #include "sim/request_handler.hpp"
 #include "sim/request_log.hpp"
 #include "sim/session_registry.hpp"
@@ -25,18 +28,29 @@
 
 namespace sim {
 
+/// The configuration as the simulator runs it: the wall clock needs a start
+/// time, the simulator's own start when none is given.
+inline SimConfig effective_config(SimConfig cfg) {
+  if (cfg.clock == ClockMode::wall && !cfg.start_time) {
+    cfg.start_time = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+  }
+  return cfg;
+}
+
 struct SimContext : std::enable_shared_from_this<SimContext> {
   using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
 
   SimContext(boost::asio::io_context& ioc, SimConfig cfg)
-      : strand(boost::asio::make_strand(ioc)), config(std::move(cfg)),
+      : strand(boost::asio::make_strand(ioc)), config(effective_config(std::move(cfg))),
         catalog(config.start_time.value_or(std::chrono::duration_cast<std::chrono::seconds>(
                                                std::chrono::system_clock::now().time_since_epoch())
                                                .count())),
         request_log(config.request_log_path),
         sessions(std::chrono::duration_cast<SessionRegistry::Clock::duration>(
             std::chrono::duration<double>(config.client_id_hold_seconds))),
-        feed(*this), requests(*this) {}
+        archive(config.seed), feed(*this), requests(*this) {}
 
   Strand strand;
   SimConfig config;
@@ -44,6 +58,8 @@ struct SimContext : std::enable_shared_from_this<SimContext> {
   FaultState faults;
   RequestLog request_log;
   SessionRegistry sessions;
+  MarketArchive archive; // checkpoints of every market (history, wall-clock starts)
+  HistoricalPacer historical_pacer;
   TickFeed feed;
   RequestHandler requests;
   std::uint64_t next_serial = 1; // connection numbers, for logs and status

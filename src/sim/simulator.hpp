@@ -19,14 +19,29 @@
 
 namespace sim {
 
+/// When a contract's market events happen (see src/sim/README.md).
+enum class ClockMode {
+  /// Event 0 is due when the contract's first subscription arrives and
+  /// carries start_time (or the wall clock then).
+  subscription,
+  /// Event i carries floor(start_time + i / rate) and is due at that wall
+  /// time: the market is a function of (seed, contract, rate, start_time,
+  /// time), whether or not anybody subscribed.
+  wall,
+};
+
 struct SimConfig {
   std::string bind_address = "127.0.0.1";
   std::uint16_t port = 7497;               // 0 = any free port
   std::optional<std::uint16_t> admin_port; // line-based control port; 0 = any free
   std::uint64_t seed = 1;
   /// Unix time of the first market event; unset = wall clock when the
-  /// contract's market starts (its first subscription).
+  /// contract's market starts (its first subscription), or with the wall
+  /// clock the simulator's start, rounded down to the second.
   std::optional<std::int64_t> start_time;
+  ClockMode clock = ClockMode::subscription;
+  /// reqHistoricalTicks pacing as IB states it (§10.7); false = no limits.
+  bool historical_pacing = true;
   double default_rate = 4.0;   // market events per second per contract
   std::map<int, double> rates; // per conId overrides
   int server_version = 187;    // highest version we answer with

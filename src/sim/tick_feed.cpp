@@ -51,7 +51,17 @@ void TickFeed::subscribe(const std::shared_ptr<ApiSession>& session, int req_id,
                          const CatalogEntry& entry, tws::TickType type, bool ignore_size) {
   const int con_id = entry.con_id();
   auto it = markets_.find(con_id);
-  if (it == markets_.end()) {
+  if (it == markets_.end() && ctx_.config.clock == ClockMode::wall) {
+    // The market has been running since start_time: join it at the first
+    // event not yet due.
+    const EventClock clock = wall_clock(con_id, Clock::now());
+    const std::uint64_t first = clock.due_end(Clock::now());
+    it = markets_.emplace(con_id, Running{&entry, ctx_.archive.at(entry, first), clock, {}}).first;
+    spdlog::info("market {} ({}) joined at event {} (wall clock): seed {}, {} events/s, event 0 "
+                 "at {}",
+                 con_id, entry.details.contract.local_symbol, first, ctx_.config.seed, clock.rate(),
+                 clock.start_unix());
+  } else if (it == markets_.end()) {
     const double rate = rate_of(con_id);
     const std::int64_t start_unix = ctx_.config.start_time.value_or(wall_clock_unix());
     it = markets_
@@ -115,6 +125,23 @@ void TickFeed::set_rate(int con_id, double rate) {
   schedule();
 }
 
+EventClock TickFeed::wall_clock(int con_id, Clock::time_point now) const {
+  using namespace std::chrono;
+  const double wall_now = duration<double>(system_clock::now().time_since_epoch()).count();
+  const std::int64_t start = ctx_.config.start_time.value_or(0);
+  const auto since_start = duration<double>(wall_now - static_cast<double>(start));
+  return EventClock(rate_of(con_id), start, now - duration_cast<Clock::duration>(since_start));
+}
+
+std::optional<MarketTimeline> TickFeed::timeline(const CatalogEntry& entry) const {
+  const auto now = Clock::now();
+  if (auto it = markets_.find(entry.con_id()); it != markets_.end())
+    return MarketTimeline{it->second.clock, it->second.clock.due_end(now)};
+  if (ctx_.config.clock != ClockMode::wall) return std::nullopt;
+  const EventClock clock = wall_clock(entry.con_id(), now);
+  return MarketTimeline{clock, clock.due_end(now)};
+}
+
 double TickFeed::rate_of(int con_id) const {
   if (auto it = markets_.find(con_id); it != markets_.end()) return it->second.clock.rate();
   if (auto it = rate_overrides_.find(con_id); it != rate_overrides_.end()) return it->second;
@@ -151,6 +178,8 @@ void TickFeed::on_timer(std::uint64_t generation) {
     const std::uint64_t end = std::min(m.clock.due_end(now), first + kMaxEventsPerFiring);
     while (m.market.next_index() < end) {
       const MarketEvent ev = m.market.next(m.clock.unix_time(m.market.next_index()));
+      if (m.market.next_index() % MarketArchive::kCheckpointEvery == 0)
+        ctx_.archive.offer(*m.entry, m.market);
       publish(m, ev);
     }
   }
@@ -211,6 +240,7 @@ void TickFeed::append_status(std::string& out) const {
     out += ",\"rate\":";
     stream::append_json_number(out, m.clock.rate());
     out += ",\"events\":" + std::to_string(m.market.next_index()) +
+           ",\"first_tick_time\":" + std::to_string(m.clock.start_unix()) +
            ",\"subscribers\":" + std::to_string(m.subs.size()) +
            ",\"delivering\":" + (ctx_.faults.delivering(*m.entry) ? "true" : "false") + "}";
   }

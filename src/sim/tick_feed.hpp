@@ -1,7 +1,8 @@
 // The running markets and their tick-by-tick subscriptions.
 //
 // One Market per contract, started by the contract's first subscription and
-// then running until the simulator stops, shared by every subscriber: two
+// then running until the simulator stops (with the wall clock it starts at
+// the event due then, taken from the MarketArchive), shared by every subscriber: two
 // clients on the same contract and tick type receive the same ticks. A
 // steady timer emits every event that is due (EventClock) and fans it out;
 // each tick is encoded once per (event, tick type) and stamped with each
@@ -15,6 +16,7 @@
 
 #include "sim/event_clock.hpp"
 #include "sim/market.hpp"
+#include "sim/market_history.hpp"
 #include "tws/messages.hpp"
 
 #include <boost/asio/steady_timer.hpp>
@@ -22,6 +24,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -63,6 +66,11 @@ public:
   void set_rate(int con_id, double rate);
   double rate_of(int con_id) const;
 
+  /// The clock of the contract's market and the number of events due now:
+  /// the running market's, else (wall clock) the one it would run on; none
+  /// for a market that has not started under the subscription clock.
+  std::optional<MarketTimeline> timeline(const CatalogEntry& entry) const;
+
   /// "subscriptions":[...],"markets":[...],"served_ticks":N (no braces).
   void append_status(std::string& out) const;
   void stop();
@@ -75,6 +83,8 @@ private:
     std::vector<Subscription> subs;
   };
 
+  /// The wall clock's EventClock: event i due at start_time + i / rate.
+  EventClock wall_clock(int con_id, EventClock::Clock::time_point now) const;
   void schedule();
   void on_timer(std::uint64_t generation);
   void publish(Running& m, const MarketEvent& ev);

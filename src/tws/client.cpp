@@ -366,6 +366,12 @@ void Client::Impl::fail_pending(std::error_code ec) {
     if (p.timer) p.timer->cancel();
     if (p.done) p.done(ec, nullptr, {});
   }
+  auto historical = std::move(historical_);
+  historical_.clear();
+  for (auto& [id, p] : historical) {
+    if (p.timer) p.timer->cancel();
+    if (p.done) p.done(ec, nullptr, {});
+  }
   auto times = std::move(time_requests_);
   time_requests_.clear();
   for (auto& t : times)

@@ -60,6 +60,24 @@ struct SessionInfo {
 
 using Tick = std::variant<TickByTickLast, TickByTickBidAsk, TickByTickMidPoint>;
 
+/// What reqHistoricalTicks asks for (tws-protocol.md §10.2).
+struct HistoricalTicksRequest {
+  Contract contract;        // con_id set; exchange/symbol etc. may be empty or filled from details
+  std::string start;        // "yyyymmdd-hh:mm:ss" (UTC) or empty
+  std::string end;          // the same, or empty; exactly one of start / end is set
+  int count = 1000;         // IB: at most 1000
+  std::string what_to_show; // "TRADES", "BID_ASK" or "MIDPOINT"
+  bool use_rth = false;
+  bool ignore_size = false;
+};
+
+/// ok + the ticks (oldest first; TRADES -> TickByTickLast with type all_last, BID_ASK ->
+/// TickByTickBidAsk, MIDPOINT -> TickByTickMidPoint), collected until a reply with done = 1;
+/// or ClientError::request_failed + the ERR_MSG (162 no data / pacing violation, 200, 321...);
+/// or ClientError::timeout (after ClientConfig::request_timeout), not_connected, connection_lost.
+using HistoricalTicksHandler =
+    std::function<void(std::error_code, const ErrorMessage* tws_error, std::vector<Tick> ticks)>;
+
 class Client : public std::enable_shared_from_this<Client> {
 public:
   using Executor = boost::asio::any_io_executor;
@@ -85,6 +103,7 @@ public:
   using DetailsHandler = std::function<void(std::error_code, const ErrorMessage* tws_error,
                                             std::vector<ContractDetails> details)>;
   using TimeHandler = std::function<void(std::error_code, std::int64_t unix_time)>;
+  using HistoricalTicksHandler = tws::HistoricalTicksHandler;
 
   static std::shared_ptr<Client> create(Executor ex, ClientConfig config, Events events = {});
   ~Client();
@@ -110,6 +129,12 @@ public:
   int subscribe_tick_by_tick(const Contract& contract, TickType type, TickCallbacks callbacks);
   /// cancelTickByTickData; no callback runs for `req_id` afterwards.
   void cancel_tick_by_tick(int req_id);
+
+  /// reqHistoricalTicks. `done` runs exactly once, on the client's
+  /// executor (see HistoricalTicksHandler). Below server version 130 nothing
+  /// is sent and `done` gets request_failed with a local 503 ERR_MSG. The
+  /// ticks' req_id is the request's id.
+  void request_historical_ticks(const HistoricalTicksRequest& request, HistoricalTicksHandler done);
 
   /// reqCurrentTime (also the keepalive).
   void request_current_time(TimeHandler done);

@@ -34,6 +34,11 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     std::vector<ContractDetails> details;
     std::shared_ptr<boost::asio::steady_timer> timer;
   };
+  struct PendingHistorical {
+    HistoricalTicksHandler done;
+    std::vector<Tick> ticks;
+    std::shared_ptr<boost::asio::steady_timer> timer;
+  };
 
   Impl(Executor ex, ClientConfig cfg, Events ev)
       : ex_(std::move(ex)), cfg_(std::move(cfg)), events_(std::move(ev)), resolver_(ex_),
@@ -77,6 +82,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
   // requests
   int next_req_id_ = 1;
   std::map<int, PendingDetails> details_;
+  std::map<int, PendingHistorical> historical_;
   std::map<int, std::shared_ptr<TickCallbacks>> subs_;
   std::deque<TimeHandler> time_requests_;
 
@@ -128,6 +134,10 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
   void handle(TickByTickBidAsk& m);
   void handle(TickByTickMidPoint& m);
   void handle(TickByTickNone&);
+  void handle(HistoricalTicks& m);
+  void handle(HistoricalTicksBidAsk& m);
+  void handle(HistoricalTicksLast& m);
+  void historical_reply(int req_id, bool done, std::vector<Tick>& ticks);
   void handle(OtherMessage& m);
   // requests
   int new_req_id();
@@ -135,6 +145,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
   int subscribe(const Contract& c, TickType type, TickCallbacks cb);
   void cancel(int req_id);
   void request_time(TimeHandler done);
+  void request_historical_ticks(const HistoricalTicksRequest& r, HistoricalTicksHandler done);
 };
 
 } // namespace tws

@@ -1,5 +1,5 @@
 // tws::Client, requests and message routing: contract details, tick-by-tick
-// subscriptions, current time, and each decoded TWS message (errors included)
+// subscriptions, historical ticks, current time, and each decoded TWS message (errors included)
 // delivered to the request it belongs to (the connection is in client.cpp).
 #include "tws/client.hpp"
 #include "tws/client_impl.hpp"
@@ -24,6 +24,14 @@ void Client::Impl::handle(ErrorMessage& m) {
       if (cls.kind == ErrorKind::request_failed) {
         auto pending = std::move(it->second);
         details_.erase(it);
+        if (pending.timer) pending.timer->cancel();
+        pending.done(make_error_code(ClientError::request_failed), &m, {});
+        return;
+      }
+    } else if (auto hit = historical_.find(m.id); hit != historical_.end()) {
+      if (cls.kind == ErrorKind::request_failed) {
+        auto pending = std::move(hit->second);
+        historical_.erase(hit);
         if (pending.timer) pending.timer->cancel();
         pending.done(make_error_code(ClientError::request_failed), &m, {});
         return;
@@ -81,6 +89,50 @@ void Client::Impl::handle(TickByTickLast& m) { deliver_tick(m.req_id, m); }
 void Client::Impl::handle(TickByTickBidAsk& m) { deliver_tick(m.req_id, m); }
 void Client::Impl::handle(TickByTickMidPoint& m) { deliver_tick(m.req_id, m); }
 void Client::Impl::handle(TickByTickNone&) {}
+
+void Client::Impl::historical_reply(int req_id, bool done, std::vector<Tick>& ticks) {
+  auto it = historical_.find(req_id);
+  if (it == historical_.end()) {
+    spdlog::debug("historical ticks for unknown request {}", req_id);
+    return;
+  }
+  auto& collected = it->second.ticks;
+  collected.insert(collected.end(), std::make_move_iterator(ticks.begin()),
+                   std::make_move_iterator(ticks.end()));
+  if (!done) return;
+  auto pending = std::move(it->second);
+  historical_.erase(it);
+  if (pending.timer) pending.timer->cancel();
+  pending.done({}, nullptr, std::move(pending.ticks));
+}
+
+void Client::Impl::handle(HistoricalTicks& m) {
+  std::vector<Tick> ticks;
+  ticks.reserve(m.ticks.size());
+  for (const auto& t : m.ticks) ticks.emplace_back(TickByTickMidPoint{m.req_id, t.time, t.price});
+  historical_reply(m.req_id, m.done, ticks);
+}
+
+void Client::Impl::handle(HistoricalTicksBidAsk& m) {
+  std::vector<Tick> ticks;
+  ticks.reserve(m.ticks.size());
+  for (const auto& t : m.ticks) {
+    ticks.emplace_back(TickByTickBidAsk{m.req_id, t.time, t.bid_price, t.ask_price, t.bid_size,
+                                        t.ask_size, t.bid_past_low, t.ask_past_high});
+  }
+  historical_reply(m.req_id, m.done, ticks);
+}
+
+void Client::Impl::handle(HistoricalTicksLast& m) {
+  std::vector<Tick> ticks;
+  ticks.reserve(m.ticks.size());
+  for (auto& t : m.ticks) {
+    ticks.emplace_back(TickByTickLast{m.req_id, TickType::all_last, t.time, t.price, t.size,
+                                      t.past_limit, t.unreported, std::move(t.exchange),
+                                      std::move(t.special_conditions)});
+  }
+  historical_reply(m.req_id, m.done, ticks);
+}
 
 void Client::Impl::handle(OtherMessage& m) {
   spdlog::trace("ignoring TWS message id {}", m.msg_id);
@@ -161,6 +213,50 @@ void Client::Impl::request_time(TimeHandler done) {
   send(encode(ReqCurrentTime{}));
 }
 
+void Client::Impl::request_historical_ticks(const HistoricalTicksRequest& r,
+                                            HistoricalTicksHandler done) {
+  if (phase_ != Phase::ready) {
+    asio::post(ex_, [done = std::move(done)] {
+      done(make_error_code(ClientError::not_connected), nullptr, {});
+    });
+    return;
+  }
+  const int id = new_req_id();
+  if (info_.server_version < sv::kHistoricalTicks) {
+    // As IB's clients do: refuse locally rather than send what TWS cannot read.
+    asio::post(ex_, [done = std::move(done), id, v = info_.server_version] {
+      const ErrorMessage err{id, 503,
+                             "The TWS is out of date and must be upgraded. It does not support "
+                             "historical ticks requests (server version " +
+                                 std::to_string(v) + " < 130).",
+                             ""};
+      done(make_error_code(ClientError::request_failed), &err, {});
+    });
+    return;
+  }
+  auto timer = std::make_shared<asio::steady_timer>(ex_, cfg_.request_timeout);
+  auto self = shared_from_this();
+  timer->async_wait([self, id](boost::system::error_code ec) {
+    if (ec) return;
+    auto it = self->historical_.find(id);
+    if (it == self->historical_.end()) return;
+    auto pending = std::move(it->second);
+    self->historical_.erase(it);
+    pending.done(make_error_code(ClientError::timeout), nullptr, {});
+  });
+  historical_[id] = PendingHistorical{std::move(done), {}, std::move(timer)};
+  ReqHistoricalTicks req;
+  req.req_id = id;
+  req.contract = r.contract;
+  req.start_date_time = r.start;
+  req.end_date_time = r.end;
+  req.number_of_ticks = r.count;
+  req.what_to_show = r.what_to_show;
+  req.use_rth = r.use_rth;
+  req.ignore_size = r.ignore_size;
+  send(encode(req));
+}
+
 // ------------------------------------------------------------ Client
 
 void Client::request_contract_details(int con_id, DetailsHandler done) {
@@ -177,6 +273,10 @@ int Client::subscribe_tick_by_tick(const Contract& contract, TickType type,
 }
 void Client::cancel_tick_by_tick(int req_id) { impl_->cancel(req_id); }
 void Client::request_current_time(TimeHandler done) { impl_->request_time(std::move(done)); }
+void Client::request_historical_ticks(const HistoricalTicksRequest& request,
+                                      HistoricalTicksHandler done) {
+  impl_->request_historical_ticks(request, std::move(done));
+}
 std::size_t Client::subscription_count() const { return impl_->subs_.size(); }
 
 } // namespace tws

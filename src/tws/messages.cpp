@@ -140,6 +140,23 @@ std::string encode(const CancelTickByTickData& m) {
   return w.finish();
 }
 
+std::string encode(const ReqHistoricalTicks& m) {
+  FieldWriter w;
+  w.add_int(id_of(OutId::req_historical_ticks)).add_int(m.req_id);
+  write_contract_core(w, m.contract);
+  w.add_bool(m.contract.include_expired)
+      .add(m.start_date_time)
+      .add(m.end_date_time)
+      .add_int(m.number_of_ticks)
+      .add(m.what_to_show)
+      .add_bool(m.use_rth)
+      .add_bool(m.ignore_size);
+  std::string misc;
+  for (const auto& tv : m.misc_options) misc += tv.tag + "=" + tv.value + ";";
+  w.add(misc);
+  return w.finish();
+}
+
 // ------------------------------------------------------------- encoders T→C
 
 std::string encode(const NextValidId& m) {
@@ -273,6 +290,52 @@ std::string encode(const TickByTickMidPoint& m) {
       .add_int(static_cast<int>(TickType::mid_point))
       .add_int(m.time)
       .add_price(m.mid_point);
+  return w.finish();
+}
+
+std::string encode(const HistoricalTicks& m) {
+  FieldWriter w;
+  w.add_int(id_of(InId::historical_ticks))
+      .add_int(m.req_id)
+      .add_int(static_cast<std::int64_t>(m.ticks.size()));
+  for (const auto& t : m.ticks) w.add_int(t.time).add_int(0).add_price(t.price).add_decimal(t.size);
+  w.add_bool(m.done);
+  return w.finish();
+}
+
+std::string encode(const HistoricalTicksBidAsk& m) {
+  FieldWriter w;
+  w.add_int(id_of(InId::historical_ticks_bid_ask))
+      .add_int(m.req_id)
+      .add_int(static_cast<std::int64_t>(m.ticks.size()));
+  for (const auto& t : m.ticks) {
+    const int mask = (t.ask_past_high ? 1 : 0) | (t.bid_past_low ? 2 : 0);
+    w.add_int(t.time)
+        .add_int(mask)
+        .add_price(t.bid_price)
+        .add_price(t.ask_price)
+        .add_decimal(t.bid_size)
+        .add_decimal(t.ask_size);
+  }
+  w.add_bool(m.done);
+  return w.finish();
+}
+
+std::string encode(const HistoricalTicksLast& m) {
+  FieldWriter w;
+  w.add_int(id_of(InId::historical_ticks_last))
+      .add_int(m.req_id)
+      .add_int(static_cast<std::int64_t>(m.ticks.size()));
+  for (const auto& t : m.ticks) {
+    const int mask = (t.past_limit ? 1 : 0) | (t.unreported ? 2 : 0);
+    w.add_int(t.time)
+        .add_int(mask)
+        .add_price(t.price)
+        .add_decimal(t.size)
+        .add(t.exchange)
+        .add(t.special_conditions);
+  }
+  w.add_bool(m.done);
   return w.finish();
 }
 

@@ -35,6 +35,7 @@ inline constexpr int kMdSizeMultiplier = 110;
 inline constexpr int kAggGroup = 121;
 inline constexpr int kUnderlyingInfo = 122;
 inline constexpr int kMarketRules = 126;
+inline constexpr int kHistoricalTicks = 130;
 inline constexpr int kRealExpirationDate = 134;
 inline constexpr int kTickByTick = 137;
 inline constexpr int kTickByTickIgnoreSize = 140;
@@ -201,15 +202,31 @@ struct CancelTickByTickData {
   int req_id = 0;
   bool operator==(const CancelTickByTickData&) const = default;
 };
+/// reqHistoricalTicks (§10.2): exactly one of start / end is meant to be set
+/// ("yyyymmdd-hh:mm:ss" UTC, or "yyyymmdd hh:mm:ss <zone>"); the receiver
+/// validates. Contract fields: conId .. tradingClass and includeExpired.
+struct ReqHistoricalTicks {
+  int req_id = 0;
+  Contract contract;
+  std::string start_date_time;
+  std::string end_date_time;
+  int number_of_ticks = 0;
+  std::string what_to_show; // "TRADES", "BID_ASK", "MIDPOINT"; validated by the receiver
+  bool use_rth = false;
+  bool ignore_size = false;
+  /// Packed on the wire as "tag=value;tag=value;".
+  std::vector<TagValue> misc_options;
+  bool operator==(const ReqHistoricalTicks&) const = default;
+};
 /// A request we recognise by id but do not act on (reqMktData, ...).
 struct OtherRequest {
   int msg_id = 0;
   bool operator==(const OtherRequest&) const = default;
 };
 
-using Request =
-    std::variant<StartApi, ReqIds, ReqCurrentTime, ReqManagedAccts, ReqMarketDataType,
-                 ReqContractDetails, ReqTickByTickData, CancelTickByTickData, OtherRequest>;
+using Request = std::variant<StartApi, ReqIds, ReqCurrentTime, ReqManagedAccts, ReqMarketDataType,
+                             ReqContractDetails, ReqTickByTickData, CancelTickByTickData,
+                             ReqHistoricalTicks, OtherRequest>;
 
 // ------------------------------------------------------------- T→C messages
 
@@ -278,15 +295,69 @@ struct TickByTickNone {
   int req_id = 0;
   bool operator==(const TickByTickNone&) const = default;
 };
+/// One record of HISTORICAL_TICKS (96, MIDPOINT). The unused field after
+/// the time is sent as 0 and skipped when read.
+struct HistoricalTick {
+  std::int64_t time = 0;
+  double price = 0.0;
+  Decimal size;
+  bool operator==(const HistoricalTick&) const = default;
+};
+/// One record of HISTORICAL_TICKS_BID_ASK (97). Mask bit 0 = askPastHigh,
+/// bit 1 = bidPastLow: the reverse of TICK_BY_TICK BidAsk (§10.4).
+struct HistoricalTickBidAsk {
+  std::int64_t time = 0;
+  bool ask_past_high = false;
+  bool bid_past_low = false;
+  double bid_price = 0.0;
+  double ask_price = 0.0;
+  Decimal bid_size;
+  Decimal ask_size;
+  bool operator==(const HistoricalTickBidAsk&) const = default;
+};
+/// One record of HISTORICAL_TICKS_LAST (98, TRADES). Mask bit 0 =
+/// pastLimit, bit 1 = unreported.
+struct HistoricalTickLast {
+  std::int64_t time = 0;
+  bool past_limit = false;
+  bool unreported = false;
+  double price = 0.0;
+  Decimal size;
+  std::string exchange;
+  std::string special_conditions;
+  bool operator==(const HistoricalTickLast&) const = default;
+};
+/// HISTORICAL_TICKS (96): the answer to whatToShow MIDPOINT.
+struct HistoricalTicks {
+  int req_id = 0;
+  std::vector<HistoricalTick> ticks;
+  bool done = false;
+  bool operator==(const HistoricalTicks&) const = default;
+};
+/// HISTORICAL_TICKS_BID_ASK (97): the answer to whatToShow BID_ASK.
+struct HistoricalTicksBidAsk {
+  int req_id = 0;
+  std::vector<HistoricalTickBidAsk> ticks;
+  bool done = false;
+  bool operator==(const HistoricalTicksBidAsk&) const = default;
+};
+/// HISTORICAL_TICKS_LAST (98): the answer to whatToShow TRADES.
+struct HistoricalTicksLast {
+  int req_id = 0;
+  std::vector<HistoricalTickLast> ticks;
+  bool done = false;
+  bool operator==(const HistoricalTicksLast&) const = default;
+};
 /// A known message id that we do not use (TICK_PRICE, MARKET_DATA_TYPE...).
 struct OtherMessage {
   int msg_id = 0;
   bool operator==(const OtherMessage&) const = default;
 };
 
-using Message = std::variant<NextValidId, ManagedAccounts, ErrorMessage, ContractData,
-                             ContractDataEnd, CurrentTime, TickByTickLast, TickByTickBidAsk,
-                             TickByTickMidPoint, TickByTickNone, OtherMessage>;
+using Message =
+    std::variant<NextValidId, ManagedAccounts, ErrorMessage, ContractData, ContractDataEnd,
+                 CurrentTime, TickByTickLast, TickByTickBidAsk, TickByTickMidPoint, TickByTickNone,
+                 HistoricalTicks, HistoricalTicksBidAsk, HistoricalTicksLast, OtherMessage>;
 
 // ------------------------------------------------------------- handshake
 
@@ -323,6 +394,8 @@ std::string encode(const ReqContractDetails& m, int server_version);
 /// left out (valid only for 0 / false).
 std::string encode(const ReqTickByTickData& m, int server_version);
 std::string encode(const CancelTickByTickData& m);
+/// Always 22 fields (§10.2); the caller checks server_version >= 130.
+std::string encode(const ReqHistoricalTicks& m);
 
 /// Decodes one client request payload (the simulator's side).
 struct DecodedRequest {
@@ -343,6 +416,9 @@ std::string encode(const CurrentTime& m);
 std::string encode(const TickByTickLast& m);
 std::string encode(const TickByTickBidAsk& m);
 std::string encode(const TickByTickMidPoint& m);
+std::string encode(const HistoricalTicks& m);
+std::string encode(const HistoricalTicksBidAsk& m);
+std::string encode(const HistoricalTicksLast& m);
 
 /// Decodes one TWS message payload (the client's side).
 struct DecodedMessage {

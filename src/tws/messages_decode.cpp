@@ -53,6 +53,76 @@ int read_count(FieldReader& r, std::size_t fields_per_item) {
   return n;
 }
 
+/// "tag=value;tag=value;" (reqHistoricalTicks' miscOptions) -> the list.
+std::vector<TagValue> parse_tag_values(std::string_view packed) {
+  std::vector<TagValue> out;
+  while (!packed.empty()) {
+    auto end = packed.find(';');
+    const std::string_view item = packed.substr(0, end);
+    packed = end == std::string_view::npos ? std::string_view{} : packed.substr(end + 1);
+    if (item.empty()) continue;
+    const auto eq = item.find('=');
+    TagValue tv;
+    tv.tag = std::string(item.substr(0, eq));
+    if (eq != std::string_view::npos) tv.value = std::string(item.substr(eq + 1));
+    out.push_back(std::move(tv));
+  }
+  return out;
+}
+
+void decode_historical_ticks(FieldReader& r, HistoricalTicks& m) {
+  m.req_id = r.i32();
+  const int n = read_count(r, 4);
+  m.ticks.reserve(static_cast<std::size_t>(n));
+  for (int i = 0; i < n && r.ok(); ++i) {
+    HistoricalTick t;
+    t.time = r.i64();
+    r.i32(); // unused, "for consistency"
+    t.price = r.dbl();
+    t.size = r.decimal();
+    m.ticks.push_back(t);
+  }
+  m.done = r.boolean();
+}
+
+void decode_historical_ticks(FieldReader& r, HistoricalTicksBidAsk& m) {
+  m.req_id = r.i32();
+  const int n = read_count(r, 6);
+  m.ticks.reserve(static_cast<std::size_t>(n));
+  for (int i = 0; i < n && r.ok(); ++i) {
+    HistoricalTickBidAsk t;
+    t.time = r.i64();
+    const auto mask = r.i64();
+    t.ask_past_high = (mask & 1) != 0;
+    t.bid_past_low = (mask & 2) != 0;
+    t.bid_price = r.dbl();
+    t.ask_price = r.dbl();
+    t.bid_size = r.decimal();
+    t.ask_size = r.decimal();
+    m.ticks.push_back(t);
+  }
+  m.done = r.boolean();
+}
+
+void decode_historical_ticks(FieldReader& r, HistoricalTicksLast& m) {
+  m.req_id = r.i32();
+  const int n = read_count(r, 6);
+  m.ticks.reserve(static_cast<std::size_t>(n));
+  for (int i = 0; i < n && r.ok(); ++i) {
+    HistoricalTickLast t;
+    t.time = r.i64();
+    const auto mask = r.i64();
+    t.past_limit = (mask & 1) != 0;
+    t.unreported = (mask & 2) != 0;
+    t.price = r.dbl();
+    t.size = r.decimal();
+    t.exchange = r.str();
+    t.special_conditions = r.str();
+    m.ticks.push_back(std::move(t));
+  }
+  m.done = r.boolean();
+}
+
 void decode_contract_data(FieldReader& r, int server_version, ContractData& out) {
   int version = 8;
   if (server_version < sv::kSizeRules) version = r.i32();
@@ -257,6 +327,21 @@ DecodedRequest decode_request(std::string_view payload, int server_version) {
     out.request = m;
     break;
   }
+  case OutId::req_historical_ticks: {
+    ReqHistoricalTicks m;
+    m.req_id = r.i32();
+    read_contract_core(r, m.contract);
+    m.contract.include_expired = r.boolean();
+    m.start_date_time = r.str();
+    m.end_date_time = r.str();
+    m.number_of_ticks = r.i32();
+    m.what_to_show = r.str();
+    m.use_rth = r.boolean();
+    m.ignore_size = r.boolean();
+    m.misc_options = parse_tag_values(r.str());
+    out.request = std::move(m);
+    break;
+  }
   default:
     if (!is_known_outgoing_id(out.msg_id)) {
       out.error = make_error_code(WireError::unknown_message);
@@ -362,6 +447,24 @@ DecodedMessage decode_message(std::string_view payload, int server_version) {
     r.i32();
     m.time = r.i64();
     out.message = m;
+    break;
+  }
+  case InId::historical_ticks: {
+    HistoricalTicks m;
+    decode_historical_ticks(r, m);
+    out.message = std::move(m);
+    break;
+  }
+  case InId::historical_ticks_bid_ask: {
+    HistoricalTicksBidAsk m;
+    decode_historical_ticks(r, m);
+    out.message = std::move(m);
+    break;
+  }
+  case InId::historical_ticks_last: {
+    HistoricalTicksLast m;
+    decode_historical_ticks(r, m);
+    out.message = std::move(m);
     break;
   }
   default:

@@ -13,6 +13,9 @@
 //     received equals, field by field, a contiguous window of
 //     `ib-tws-sim --dump` for the same seed/start-time/rate (from index 0 for
 //     the stream that started the market); TSLA is refused with 10089;
+//   - reqHistoricalTicks TRADES, BID_ASK and MIDPOINT on AAPL (start and end
+//     forms) return exactly the ticks of `ib-tws-sim --dump` in that range;
+//     ES (market not started) gets 162 "HMDS query returned no data";
 //   - cancelTickByTickData stops the ticks; the request log shows that the
 //     simulator decoded every request as @stoqey/ib encoded it;
 //   - @stoqey/ib reports no decoding error, underrun, leftover field or unknown
@@ -69,6 +72,21 @@ const TBT = [
     minUnreported: 2 },
 ];
 const REQ_TSLA_TBT = 206; // must fail: no market-data permission
+// Historical ticks of AAPL over [START_TIME + 1, START_TIME + 3), once the
+// market (started by the streams above) has passed it. The reply layouts:
+// MIDPOINT -> 96, BID_ASK -> 97, TRADES -> 98 (tws-protocol.md §10.3).
+const HIST = [
+  { reqId: 301, what: "TRADES", type: "AllLast", form: "start" },
+  { reqId: 302, what: "BID_ASK", type: "BidAsk", form: "start" },
+  { reqId: 303, what: "MIDPOINT", type: "MidPoint", form: "start" },
+  { reqId: 304, what: "TRADES", type: "AllLast", form: "end" },
+  { reqId: 305, what: "BID_ASK", type: "BidAsk", form: "end" },
+  { reqId: 306, what: "MIDPOINT", type: "MidPoint", form: "end" },
+];
+const HIST_FROM = START_TIME + 1;
+const HIST_TO = START_TIME + 3; // exclusive
+const REQ_ES_HIST = 307; // ES has no running market: 162 no data
+const ES = 551601777;
 
 // Bounds on every wait.
 const LISTEN_TIMEOUT_MS = 15_000;
@@ -395,6 +413,7 @@ describe("ib-tws-sim with @stoqey/ib", { timeout: 240_000 }, () => {
     contractDetailsEnd: new Set(),
     ticks: new Map(TBT.map((s) => [s.reqId, []])), // reqId -> [normalized tick]
     tickAnomalies: [],       // ticks with a wrong reqId/type, non-integer time...
+    history: new Map(),      // reqId -> [{ kind, ticks, done }] (historicalTicks* events)
     received: [],            // raw frames (token arrays)
     sent: [],                // raw token arrays stoqey sent
     disconnectedAt: null,
@@ -465,6 +484,13 @@ describe("ib-tws-sim with @stoqey/ib", { timeout: 240_000 }, () => {
     api.on(EventName.tickByTickMidPoint, (reqId, time, midPoint) => {
       onTick(reqId, "MidPoint", { time: Number(time), midPoint }, time);
     });
+    const onHistory = (kind) => (reqId, ticks, done) => {
+      if (!log.history.has(reqId)) log.history.set(reqId, []);
+      log.history.get(reqId).push({ kind, ticks, done });
+    };
+    api.on(EventName.historicalTicks, onHistory("MidPoint"));
+    api.on(EventName.historicalTicksBidAsk, onHistory("BidAsk"));
+    api.on(EventName.historicalTicksLast, onHistory("AllLast"));
   }
 
   /** Unexpected things reported by @stoqey/ib (decode errors, unexpected errors/notices). */
@@ -473,6 +499,7 @@ describe("ib-tws-sim with @stoqey/ib", { timeout: 240_000 }, () => {
     for (const e of log.errors) {
       if (e.code === 200 && e.reqId === REQ_UNKNOWN_DETAILS) continue;
       if (e.code === 10089 && e.reqId === REQ_TSLA_TBT) continue;
+      if (e.code === 162 && e.reqId === REQ_ES_HIST) continue;
       bad.push(`error event: code ${e.code}, reqId ${e.reqId}: ${e.message}`);
     }
     for (const i of log.infos) {
@@ -633,6 +660,70 @@ describe("ib-tws-sim with @stoqey/ib", { timeout: 240_000 }, () => {
     assert.equal(log.ticks.get(REQ_TSLA_TBT), undefined, "no tick for a refused request");
   });
 
+  /** A historical tick as @stoqey/ib decodes it, in the shape of expectedFromDump. */
+  function historicalTick(kind, t) {
+    switch (kind) {
+      case "AllLast":
+        return { time: t.time, price: t.price, size: t.size, exchange: t.exchange,
+                 specialConditions: t.specialConditions, pastLimit: t.tickAttribLast?.pastLimit,
+                 unreported: t.tickAttribLast?.unreported };
+      case "BidAsk":
+        // The seeded markets never set bidPastLow / askPastHigh (and @stoqey/ib
+        // reads the bits of 97 in tick-by-tick order, the official decoders the
+        // other way round, §10.4): both false either way.
+        return { time: t.time, bidPrice: t.priceBid, askPrice: t.priceAsk, bidSize: t.sizeBid,
+                 askSize: t.sizeAsk, bidPastLow: t.tickAttribBidAsk?.bidPastLow,
+                 askPastHigh: t.tickAttribBidAsk?.askPastHigh };
+      default:
+        return { time: t.time, midPoint: t.price };
+    }
+  }
+
+  it("reqHistoricalTicks TRADES, BID_ASK and MIDPOINT equal the simulator's --dump", async () => {
+    // The AAPL market must have passed HIST_TO before the requests.
+    await waitFor(() => ticksOf(TBT[2]).some((t) => t.time >= HIST_TO + 1), TICKS_TIMEOUT_MS,
+                  `AAPL ticks at ${HIST_TO + 1}`);
+    const dump = await dumpTicks(AAPL, 400, RATE);
+    const want = {};
+    for (const type of ["AllLast", "BidAsk", "MidPoint"]) {
+      want[type] = dump[type].filter((r) => r.data.unix_time >= HIST_FROM &&
+                                            r.data.unix_time < HIST_TO)
+        .map((r) => expectedFromDump(type, r));
+      assert.ok(want[type].length > 3, `dump ${type} in range: ${want[type].length}`);
+      assert.ok(dump[type].at(-1).data.unix_time >= HIST_TO, `--dump long enough for ${type}`);
+    }
+    const utc = (t) => new Date(t * 1000).toISOString().slice(0, 19)
+      .replace(/-/g, "").replace("T", "-");
+    for (const h of HIST) {
+      // count = the ticks of the range: the reply then ends with its last second.
+      if (h.form === "start") {
+        ib.reqHistoricalTicks(h.reqId, AAPL_CONTRACT, utc(HIST_FROM), "", want[h.type].length,
+                              h.what, 0, false);
+      } else {
+        ib.reqHistoricalTicks(h.reqId, AAPL_CONTRACT, "", `${utc(HIST_TO - 1).replace("-", " ")} UTC`,
+                              want[h.type].length, h.what, 0, false);
+      }
+    }
+    ib.reqHistoricalTicks(REQ_ES_HIST, { conId: ES, exchange: "CME" }, utc(START_TIME), "", 10,
+                          "TRADES", 0, false);
+    await waitFor(() => HIST.every((h) => log.history.has(h.reqId)) &&
+                        log.errors.some((e) => e.reqId === REQ_ES_HIST),
+                  DETAILS_TIMEOUT_MS, "every historical ticks reply").catch((err) => {
+      throw new Error(`${err.message}; ${sessionSummary()}`);
+    });
+    for (const h of HIST) {
+      const replies = log.history.get(h.reqId);
+      assert.equal(replies.length, 1, `${h.what} ${h.form}: one reply`);
+      assert.equal(replies[0].kind, h.type, `${h.what} answered by the right message`);
+      assert.equal(replies[0].done, true, `${h.what} ${h.form}: done`);
+      const got = replies[0].ticks.map((t) => historicalTick(h.type, t));
+      assert.deepEqual(got, want[h.type], `${h.what} ${h.form}`);
+    }
+    const es = log.errors.filter((e) => e.reqId === REQ_ES_HIST);
+    assert.deepEqual(es.map((e) => e.code), [162]);
+    assert.match(es[0].message, /HMDS query returned no data: \S+@CME TRADES$/);
+  });
+
   it("cancelTickByTickData stops every stream", async () => {
     for (const s of TBT) ib.cancelTickByTickData(s.reqId);
     cancelledAt = Date.now();
@@ -687,6 +778,12 @@ describe("ib-tws-sim with @stoqey/ib", { timeout: 240_000 }, () => {
       assert.ok(reqs.some((x) => x.msg === "cancelTickByTickData" && x.req_id === s.reqId),
                 `cancelTickByTickData ${s.reqId} not in the request log`);
     }
+    for (const h of HIST) {
+      const r = reqs.find((x) => x.msg === "reqHistoricalTicks" && x.req_id === h.reqId);
+      assert.ok(r, `reqHistoricalTicks ${h.reqId} not in the request log`);
+      assert.equal(r.con_id, AAPL);
+      assert.equal(r.what_to_show, h.what);
+    }
     const tsla = reqs.find((x) => x.msg === "reqTickByTickData" && x.req_id === REQ_TSLA_TBT);
     assert.equal(tsla?.con_id, TSLA, "reqTickByTickData for TSLA in the request log");
     const details = [REQ_AAPL_DETAILS, REQ_UNKNOWN_DETAILS, ...Object.values(REQ_OTHER_DETAILS)];
@@ -718,6 +815,13 @@ describe("ib-tws-sim with @stoqey/ib", { timeout: 240_000 }, () => {
           break;
         case "10":
           break; // checked field by field above
+        case "96": // HISTORICAL_TICKS: reqId, N, N x 4 fields, done
+        case "97": // HISTORICAL_TICKS_BID_ASK: reqId, N, N x 6 fields, done
+        case "98": // HISTORICAL_TICKS_LAST
+          expect(/^\d+$/.test(f[2]) &&
+                 f.length === 4 + (id === "96" ? 4 : 6) * Number(f[2]) && f.at(-1) === "1",
+                 `message ${id} layout (4 + N records, done = 1)`);
+          break;
         case "99":
           expect(f.length === tbtLength[f[2]], "TICK_BY_TICK field count for its tickType");
           expect(/^\d+$/.test(f[3]), "TICK_BY_TICK time (epoch seconds)");

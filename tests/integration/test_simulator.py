@@ -16,7 +16,7 @@ import unittest
 
 from simproc import Simulator as SimProcess, binary
 from twsclient import (AdminClient, ConnectionClosed, TwsClient, contract_data, error_of,
-                       is_error, is_tick, tick_json)
+                       historical_ticks, is_error, is_historical, is_tick, tick_json)
 
 AAPL, MNQ, ES, EURUSD, TSLA = 265598, 711280073, 551601777, 12087792, 76792991
 TYPES = ["Last", "AllLast", "BidAsk", "MidPoint"]
@@ -39,11 +39,11 @@ class Simulator(SimProcess):
             self.proc.stdout.close()
 
 
-def sim(seed=11, rate=200.0, admin=True, extra=()):
+def sim(seed=11, rate=200.0, admin=True, extra=(), start_time=START):
     args = list(extra)
     if admin:
         args += ["--admin-port", "0"]
-    return Simulator(seed=seed, start_time=START, rate=rate, extra=args)
+    return Simulator(seed=seed, start_time=start_time, rate=rate, extra=args)
 
 
 def dump(s, con_id, count, rate=None, seed=None):
@@ -758,6 +758,265 @@ class Robustness(unittest.TestCase):
             self.assertNotEqual(r.returncode, 0, args)
             self.assertEqual(r.stdout, "", args)
 
+
+
+# ====================================================================== historical ticks
+DUMP_TYPE = {"TRADES": "AllLast", "BID_ASK": "BidAsk", "MIDPOINT": "MidPoint"}
+WHATS = list(DUMP_TYPE)
+
+
+def utc(t):
+    return time.strftime("%Y%m%d-%H:%M:%S", time.gmtime(t))
+
+
+def dump_range(s, con_id, t_from, t_to, start_time=None, rate=None):
+    """`ib-tws-sim --dump --from --to`: {tick_type: [data]} of ticks in [from, to)."""
+    out = subprocess.run(
+        [binary("ib-tws-sim"), "--dump", str(con_id), "--seed", str(s.seed),
+         "--start-time", str(s.start_time if start_time is None else start_time),
+         "--rate", str(s.rate if rate is None else rate), "--from", str(t_from),
+         "--to", str(t_to)],
+        check=True, capture_output=True, text=True, timeout=WAIT).stdout
+    got = {t: [] for t in TYPES}
+    for line in out.splitlines():
+        rec = json.loads(line)
+        got[rec["tick_type"]].append(rec["data"])
+    return got
+
+
+def history(c, req_id, con_id, **kw):
+    """reqHistoricalTicks; its ticks (one reply, done = 1) or (id, code, text)."""
+    c.req_historical_ticks(req_id, con_id, **kw)
+    f = c.read_until(lambda f: is_historical(f, req_id) or is_error(f, req_id=req_id))
+    if is_error(f):
+        return error_of(f)
+    ticks, done = historical_ticks(f)
+    assert done, f[:4]
+    return ticks
+
+
+def price_moves(quotes):
+    """The BidAsk ticks whose prices moved (what ignoreSize=1 keeps), given
+    every quote from the market's first."""
+    out, last = [], None
+    for q in quotes:
+        if (q["bid_price"], q["ask_price"]) != last:
+            out.append(q)
+        last = (q["bid_price"], q["ask_price"])
+    return out
+
+
+class HistoricalTicks(unittest.TestCase):
+    """Subscription clock: AAPL's market runs from START once subscribed."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.sim = sim(seed=31, rate=200.0, extra=["--hist-pacing", "off"])
+        cls.c = client(cls.sim, 9)
+        cls.c.req_tick_by_tick(1, AAPL, "MidPoint")
+        cls.c.read_until(lambda f: is_tick(f, 1) and int(f[3]) >= START + 5)
+        cls.want = dump_range(cls.sim, AAPL, START, START + 5)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.c.close()
+        cls.sim.stop()
+
+    def window(self, what, t_from, t_to):
+        return [t for t in self.want[DUMP_TYPE[what]] if t_from <= t["unix_time"] < t_to]
+
+    def test_start_form_equals_dump(self):
+        for what in WHATS:
+            with self.subTest(what=what):
+                want = self.window(what, START + 1, START + 3)
+                self.assertGreater(len(want), 20)
+                got = history(self.c, 10, AAPL, start=utc(START + 1), count=len(want), what=what)
+                self.assertEqual(got, want)
+
+    def test_end_form_equals_dump(self):
+        for what in WHATS:
+            with self.subTest(what=what):
+                want = self.window(what, START + 2, START + 4)
+                got = history(self.c, 11, AAPL, end=utc(START + 3), count=len(want), what=what)
+                self.assertEqual(got, want)
+
+    def test_the_last_second_is_completed(self):
+        for what in WHATS:
+            with self.subTest(what=what):
+                first = self.window(what, START + 1, START + 2)
+                both = self.window(what, START + 1, START + 3)
+                got = history(self.c, 12, AAPL, start=utc(START + 1), count=len(first) + 1,
+                              what=what)
+                self.assertEqual(got, both, "every tick of the last second reached")
+                got = history(self.c, 13, AAPL, end=utc(START + 2), count=len(first) // 2 + 1,
+                              what=what)
+                self.assertEqual(got, self.window(what, START + 2, START + 3))
+
+    def test_zones_and_forms_of_the_date(self):
+        # START = 2023-11-14 22:13:20 UTC = 17:13:20 US/Eastern (EST) = 16:13:20 US/Central.
+        want = history(self.c, 14, AAPL, start=utc(START + 2), count=50)
+        for text in ["20231114 22:13:22 UTC", "20231114 22:13:22 GMT",
+                     "20231114 17:13:22 US/Eastern", "20231114 16:13:22 US/Central",
+                     "20231114 17:13:22 America/New_York"]:
+            with self.subTest(text=text):
+                self.assertEqual(history(self.c, 15, AAPL, start=text, count=50), want)
+
+    def test_ignore_size_keeps_price_changes(self):
+        want = [q for q in price_moves(self.want["BidAsk"]) if q["unix_time"] < START + 3]
+        got = history(self.c, 16, AAPL, start=utc(START), count=len(want), what="BID_ASK",
+                      ignore_size=True)
+        self.assertEqual(got, want)
+        self.assertLess(len(want), len(self.window("BID_ASK", START, START + 3)))
+
+    def test_nothing_before_the_start_or_after_now(self):
+        got = history(self.c, 17, AAPL, start=utc(START - 100), count=5)
+        self.assertEqual(got, self.window("TRADES", START, START + 1)[:len(got)])
+        self.assertEqual(got[0]["unix_time"], START)
+        future = START + 10**6
+        for kw in ({"start": utc(future)}, {"end": utc(START - 1)}):
+            with self.subTest(**kw):
+                self.assertEqual(history(self.c, 18, AAPL, count=5, **kw)[:2], (18, 162))
+        # An end after now: the latest ticks so far.
+        latest = history(self.c, 19, AAPL, end=utc(future), count=5, what="MIDPOINT")
+        self.assertGreaterEqual(latest[-1]["unix_time"], START + 5)
+
+    def test_errors(self):
+        no_data = history(self.c, 20, MNQ, start=utc(START), count=10)  # market not started
+        self.assertEqual(no_data[:2], (20, 162))
+        self.assertRegex(no_data[2], r"^Historical Market Data Service error message:HMDS query "
+                                     r"returned no data: \S+@CME TRADES$")
+        self.assertEqual(history(self.c, 21, 999, start=utc(START), count=10),
+                         (21, 200, "No security definition has been found for the request"))
+        perm = history(self.c, 22, TSLA, start=utc(START), count=10)
+        self.assertEqual(perm[:2], (22, 162))
+        self.assertIn("No market data permissions for", perm[2])
+        for kw, cause in [({"start": utc(START), "what": "BID"}, "whatToShow"),
+                          ({"start": utc(START), "count": 0}, "numberOfTicks"),
+                          ({"start": utc(START), "count": 1001}, "numberOfTicks"),
+                          ({"start": utc(START), "end": utc(START + 1)}, "exactly one"),
+                          ({}, "exactly one"),
+                          ({"start": "20231114 22:13:22"}, "time zone"),
+                          ({"start": "20231114 22:13:22 Europe/Paris"}, "unknown time zone"),
+                          ({"start": "20231314-22:13:22"}, "valid date"),
+                          ({"start": "yesterday"}, "yyyymmdd")]:
+            with self.subTest(**kw):
+                kw.setdefault("count", 10)
+                err = history(self.c, 23, AAPL, **kw)
+                self.assertEqual(err[:2], (23, 321))
+                self.assertTrue(err[2].startswith("Error validating request"), err)
+                self.assertIn(cause, err[2])
+
+    def test_request_log(self):
+        history(self.c, 24, AAPL, start=utc(START), count=7, what="MIDPOINT")
+        logged = wait_for(lambda: [r for r in self.sim.requests()
+                                   if r["msg"] == "reqHistoricalTicks" and r["req_id"] == 24],
+                          what="the request in the log")
+        self.assertEqual(logged[0], {
+            "event": "request", "client_id": 9, "msg": "reqHistoricalTicks", "req_id": 24,
+            "con_id": AAPL, "what_to_show": "MIDPOINT", "start": utc(START), "end": "",
+            "count": 7, "use_rth": False, "ignore_size": False})
+
+    def test_dump_range_matches_the_counted_dump(self):
+        full = dump(self.sim, AAPL, 400)
+        for tick_type in TYPES:
+            with self.subTest(tick_type=tick_type):
+                want = [r["data"] for r in by_type(full, tick_type)
+                        if START + 1 <= r["data"]["unix_time"] < START + 2]
+                self.assertEqual(dump_range(self.sim, AAPL, START + 1, START + 2)[tick_type], want)
+
+
+class HistoricalPacing(unittest.TestCase):
+    def test_ib_pacing(self):
+        with sim(seed=3, rate=50.0, extra=["--clock", "wall"],
+                 start_time=int(time.time()) - 10) as s, client(s, 1) as c:
+            t = utc(int(time.time()) - 8)
+            self.assertIsInstance(history(c, 1, AAPL, start=t, count=10), list)
+            err = history(c, 2, AAPL, start=t, count=10)
+            self.assertEqual(err, (2, 162, "Historical Market Data Service error message:"
+                                           "Historical data request pacing violation"))
+            # Five requests for one contract and type within 2 s pass, the sixth does not.
+            answers = [history(c, 10 + n, AAPL, start=t, count=20 + n, what="MIDPOINT")
+                       for n in range(6)]
+            self.assertTrue(all(isinstance(a, list) for a in answers[:5]), answers[:5])
+            self.assertEqual(answers[5][:2], (15, 162))
+            self.assertIn("pacing violation", answers[5][2])
+            # Another contract is not affected.
+            self.assertIsInstance(history(c, 20, MNQ, start=t, count=10, what="MIDPOINT"), list)
+
+    def test_pacing_off(self):
+        with sim(seed=3, rate=50.0, extra=["--clock", "wall", "--hist-pacing", "off"],
+                 start_time=int(time.time()) - 10) as s, client(s, 1) as c:
+            t = utc(int(time.time()) - 8)
+            # Identical, six within 2 s, and 35 BID_ASK = 70 > 60 in 10 minutes
+            # (under the API's 50 messages a second).
+            for n in range(35):
+                self.assertIsInstance(history(c, n + 1, AAPL, start=t, count=10,
+                                              what="BID_ASK"), list, n)
+
+
+class WallClock(unittest.TestCase):
+    def wall_sim(self, start, rate=50.0):
+        return sim(seed=17, rate=rate, extra=["--clock", "wall"], start_time=start)
+
+    def test_history_without_a_subscription_equals_dump(self):
+        start = int(time.time()) - 20
+        with self.wall_sim(start) as s, client(s, 2) as c:
+            want = dump_range(s, AAPL, start + 2, start + 5)
+            for what in WHATS:
+                with self.subTest(what=what):
+                    expected = want[DUMP_TYPE[what]]
+                    got = history(c, 1, AAPL, start=utc(start + 2), count=len(expected),
+                                  what=what)
+                    self.assertEqual(got, expected)
+            st = AdminClient(s.admin_port)
+            with st:
+                status = st.status()
+            self.assertEqual((status["clock"], status["start_time"]), ("wall", start))
+            self.assertEqual(status["markets"], [], "history starts no market")
+
+    def test_a_restarted_simulator_continues_the_same_market(self):
+        start = int(time.time()) - 5
+        received = []
+        for run in range(2):
+            begun = time.time()
+            with self.wall_sim(start) as s, client(s, 3) as c:
+                c.req_tick_by_tick(1, AAPL, "AllLast")
+                got = collect(c, {1: 25})[1]
+            # The ticks of "now", not of the market's first events.
+            self.assertGreaterEqual(got[0]["unix_time"], int(begun) - 1, run)
+            received.append(got)
+        # Both runs are windows of one market, the second after the first.
+        want = dump_range(s, AAPL, start, received[1][-1]["unix_time"] + 1)["AllLast"]
+        first, second = (window_offset(r, want) for r in received)
+        self.assertIsNotNone(first, received[0][:2])
+        self.assertIsNotNone(second, received[1][:2])
+        self.assertGreaterEqual(second, first + len(received[0]))
+
+    def test_subscription_clock_status(self):
+        with sim() as s, AdminClient(s.admin_port) as a:
+            st = a.status()
+        self.assertEqual((st["clock"], st["start_time"]), ("subscription", START))
+
+
+class HistoryAcrossFaults(unittest.TestCase):
+    def test_history_across_lost_is_what_would_have_streamed(self):
+        with sim(seed=8, rate=100.0) as s, AdminClient(s.admin_port) as admin, \
+                client(s, 4) as c:
+            c.req_tick_by_tick(1, AAPL, "BidAsk")
+            streamed = collect(c, {1: 3})[1]
+            admin.command("lost")
+            c.read_until(lambda f: is_error(f, 1100, -1))
+            time.sleep(1.5)
+            admin.command("restored maintained")
+            c.read_until(lambda f: is_error(f, 1102, -1), keep=[])
+            after = collect(c, {1: 5})[1]
+            end = after[-1]["unix_time"]
+            want = dump_range(s, AAPL, START, end)["BidAsk"]
+            got = history(c, 2, AAPL, start=utc(START), count=len(want), what="BID_ASK")
+        self.assertEqual(got, want)
+        # The gap: ticks in history that were never streamed.
+        self.assertGreater(len(want), len([t for t in streamed + after
+                                           if t["unix_time"] < end]) + 10)
 
 if __name__ == "__main__":
     unittest.main()

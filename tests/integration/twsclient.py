@@ -10,6 +10,8 @@ simulator serves, and decoders that turn replies into plain Python values.
     burst = c.read_frames(7)             # managedAccounts, nextValidId, farms...
     c.req_tick_by_tick(1, 265598, "BidAsk")
     tick = tick_json(c.read_frame())     # same shape as `ib-tws-sim --dump` data
+    c.req_historical_ticks(2, 265598, start="20231114-22:13:20", count=100, what="TRADES")
+    ticks, done = historical_ticks(c.read_frame())  # such tick objects, oldest first
 
 Frames are returned as lists of str fields (the message id first). Every
 read has a timeout and raises socket.timeout / ConnectionClosed instead of
@@ -33,6 +35,9 @@ MANAGED_ACCTS = "15"
 CURRENT_TIME = "49"
 CONTRACT_DATA_END = "52"
 TICK_BY_TICK = "99"
+HISTORICAL_TICKS = "96"           # MIDPOINT
+HISTORICAL_TICKS_BID_ASK = "97"   # BID_ASK
+HISTORICAL_TICKS_LAST = "98"      # TRADES
 
 TICK_TYPE_CODES = {"Last": 1, "AllLast": 2, "BidAsk": 3, "MidPoint": 4}
 TICK_TYPE_NAMES = {v: k for k, v in TICK_TYPE_CODES.items()}
@@ -201,6 +206,12 @@ class TwsClient(Closing):
     def cancel_tick_by_tick(self, req_id):
         self.send_fields([98, req_id])
 
+    def req_historical_ticks(self, req_id, con_id, start="", end="", count=1000,
+                             what="TRADES", use_rth=0, ignore_size=False, **contract):
+        """reqHistoricalTicks (id 96, 22 fields, tws-protocol.md §10.2)."""
+        self.send_fields([96, req_id] + self.contract_fields(con_id, **contract) +
+                         [0, start, end, count, what, use_rth, int(bool(ignore_size)), ""])
+
 
 # ---------------------------------------------------------------- decoding
 def is_error(frame, code=None, req_id=None):
@@ -252,6 +263,42 @@ def tick_json(frame):
         return {"type": "midpoint", "timestamp": _utc(t), "unix_time": t,
                 "midpoint": float(frame[4])}
     raise ValueError(f"tick type {kind}: {frame}")
+
+
+def is_historical(frame, req_id=None):
+    return (frame[0] in (HISTORICAL_TICKS, HISTORICAL_TICKS_BID_ASK, HISTORICAL_TICKS_LAST)
+            and (req_id is None or int(frame[1]) == req_id))
+
+
+def historical_ticks(frame):
+    """HISTORICAL_TICKS(_BID_ASK/_LAST) -> (ticks, done): each tick the object
+    of `ib-tws-sim --dump` data (TRADES as AllLast). Checks the field count."""
+    kind, n = frame[0], int(frame[2])
+    width = 4 if kind == HISTORICAL_TICKS else 6
+    assert len(frame) == 4 + width * n, (len(frame), n, frame[:8])
+    ticks = []
+    for i in range(n):
+        r = frame[3 + width * i:3 + width * (i + 1)]
+        t = int(r[0])
+        if kind == HISTORICAL_TICKS:
+            assert r[1] == "0", r
+            ticks.append({"type": "midpoint", "timestamp": _utc(t), "unix_time": t,
+                          "midpoint": float(r[2])})
+        elif kind == HISTORICAL_TICKS_BID_ASK:
+            mask = int(r[1])  # bit 0 askPastHigh, bit 1 bidPastLow (§10.4)
+            ticks.append({"type": "bid_ask", "timestamp": _utc(t), "unix_time": t,
+                          "bid_price": float(r[2]), "ask_price": float(r[3]),
+                          "bid_size": _number(r[4]), "ask_size": _number(r[5]),
+                          "bid_past_low": bool(mask & 2), "ask_past_high": bool(mask & 1)})
+        elif kind == HISTORICAL_TICKS_LAST:
+            mask = int(r[1])
+            ticks.append({"type": "time_sales", "tick_type": "AllLast", "timestamp": _utc(t),
+                          "unix_time": t, "price": float(r[2]), "size": _number(r[3]),
+                          "exchange": r[4], "conditions": r[5],
+                          "past_limit": bool(mask & 1), "unreported": bool(mask & 2)})
+        else:
+            raise ValueError(f"not a historical ticks frame: {frame[:4]}")
+    return ticks, frame[-1] == "1"
 
 
 def contract_data(frame, server_version=MAX_VERSION):
