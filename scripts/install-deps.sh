@@ -11,6 +11,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libcli11-dev libspdlog-dev libfmt-dev libvalijson-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
+  libsqlite3-dev sqlite3
   python3 python3-requests python3-websockets
   nodejs npm
   chromium
