@@ -1,5 +1,6 @@
 #include "http/endpoint_json.hpp"
 
+#include "http/history_params.hpp"
 #include "http/stream_params.hpp"
 #include "stream/json_text.hpp"
 #include "stream/json_writer.hpp"
@@ -43,6 +44,12 @@ constexpr Endpoint kEndpoints[] = {
      "WebSocket; subscribe / multi_subscribe messages"},
     {"WEBSOCKET", "/ws/control",
      "WebSocket control channel: ping, get_stats, list_streams, subscribe"},
+    {"GET", "/history/{contract_id}",
+     "what is recorded: per tick type first and last tick, rows per UTC day, gaps"},
+    {"GET", "/history/{contract_id}/{tick_type}",
+     "recorded ticks; ?start=&end= or ?duration=, &limit=&format=json|ndjson|csv&cursor="},
+    {"GET", "/replay/{contract_id}",
+     "SSE replay of recorded ticks; ?tick_types=BidAsk,Last&start=&end=&speed=1|10|max"},
 };
 
 struct TickTypeInfo {
@@ -83,7 +90,34 @@ void limits(JsonWriter& w, const ServerConfig& c) {
       .member("max", kMaxTimeout)
       .end_object()
       .member("keepalive_seconds", c.keepalive_seconds)
+      .member("data_dir", c.data_dir)
+      .member("retention_days", c.retention_days)
       .end_object();
+}
+
+/// The history and replay endpoints (GET / and /stream/info).
+void history(JsonWriter& w, const ServerConfig& c) {
+  w.begin_object()
+      .member("data_dir", c.data_dir)
+      .member("retention_days", c.retention_days)
+      .key("endpoints");
+  strings(
+      w, {"/history/{contract_id}", "/history/{contract_id}/{tick_type}", "/replay/{contract_id}"});
+  w.key("limit")
+      .begin_object()
+      .member("min", 1)
+      .member("max", kHistoryMaxLimit)
+      .member("default", kHistoryDefaultLimit)
+      .end_object()
+      .key("formats");
+  strings(w, {"json", "ndjson", "csv"});
+  w.member("time_forms", "ISO-8601 (2026-12-04T15:30:00Z or with an offset), a UTC day "
+                         "(2026-12-04), Unix seconds, Unix milliseconds (13+ digits)")
+      .member("duration", "90s, 15m, 2h, 7d (ending at end, default now); not with start")
+      .member("cursor", "the `next` of the previous page (json body; ndjson/csv: X-Next-Cursor)")
+      .key("replay_speed");
+  strings(w, {"1", "10", "max"});
+  w.end_object();
 }
 
 /// The WebSocket limits object (GET / and /stream/info).
@@ -163,6 +197,8 @@ std::string root_json(const ServerConfig& c) {
   limits(w, c);
   w.key("websocket_limits");
   ws_limits(w, c);
+  w.key("history");
+  history(w, c);
   w.key("auth").begin_object().member("required", c.api_key.has_value()).key("methods");
   strings(w, {"Authorization: Bearer <key>", "api_key query parameter"});
   w.end_object();
@@ -291,6 +327,8 @@ std::string stream_info_json(const ServerConfig& c) {
   w.key("limits");
   ws_limits(w, c);
   w.end_object(); // websocket
+  w.key("history");
+  history(w, c);
   finish(w);
   return out;
 }

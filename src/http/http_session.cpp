@@ -2,6 +2,9 @@
 
 #include "http/api_key_auth.hpp"
 #include "http/endpoint_json.hpp"
+#include "http/history_params.hpp"
+#include "http/history_session.hpp"
+#include "http/replay_session.hpp"
 #include "http/response.hpp"
 #include "http/router.hpp"
 #include "http/server_log.hpp"
@@ -19,7 +22,9 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <optional>
+#include <variant>
 
 namespace http {
 namespace asio = boost::asio;
@@ -192,6 +197,9 @@ private:
       return respond(std::move(r));
     }
     case Endpoint::stream: return start_stream(req, route);
+    case Endpoint::history:
+    case Endpoint::history_summary:
+    case Endpoint::replay: return start_record(route);
     default: return respond(error_response(500, "INTERNAL_ERROR", "Unrouted request", ""));
     }
   }
@@ -233,6 +241,57 @@ private:
         std::get<StreamRequest>(parsed), origin_, remote_, method_, path_, query_, received_};
     // The SSE session owns the socket from here; this session ends.
     std::make_shared<SseSession>(std::move(stream_), state_, std::move(sse))->start();
+  }
+
+  /// History and replay: validated here, answered from the record on the
+  /// HistoryWorkers (the summary on this connection, the others by a
+  /// RecordSession that takes the socket).
+  void start_record(const Route& route) {
+    using namespace std::chrono;
+    const auto now_ms = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+    std::variant<HistoryRequest, ReplayRequest, int> parsed;
+    if (route.endpoint == Endpoint::history) {
+      auto r = parse_history_request(route.contract_segment, *route.tick_type, route.query, now_ms);
+      if (auto* err = std::get_if<ApiError>(&r))
+        return respond(error_response(err->status, err->code, err->message, err->details));
+      parsed = std::get<HistoryRequest>(std::move(r));
+    } else if (route.endpoint == Endpoint::replay) {
+      auto r = parse_replay_request(route.contract_segment, route.query, now_ms);
+      if (auto* err = std::get_if<ApiError>(&r))
+        return respond(error_response(err->status, err->code, err->message, err->details));
+      parsed = std::get<ReplayRequest>(std::move(r));
+    } else {
+      const auto con_id = parse_contract_id(route.contract_segment);
+      if (!con_id)
+        return respond(error_response(400, "INVALID_PARAMETER",
+                                      "Invalid contract_id '" + route.contract_segment +
+                                          "': must be a positive integer up to 2147483647",
+                                      ""));
+      parsed = *con_id;
+    }
+    if (!state_->store)
+      return respond(error_response(503, "UNAVAILABLE", "No record: the server runs without one"));
+    if (!state_->history_workers.admit()) {
+      Response r = error_response(
+          429, "RATE_LIMIT_EXCEEDED", "Too many history and replay requests at once",
+          "At most " + std::to_string(state_->history_workers.max_requests()) + "; retry shortly");
+      r.headers.emplace_back("Retry-After", "1");
+      return respond(std::move(r));
+    }
+    if (auto* con_id = std::get_if<int>(&parsed)) {
+      return start_history_summary(state_, *con_id, stream_.get_executor(),
+                                   [self = shared_from_this()](Response r) {
+                                     self->state_->history_workers.release();
+                                     self->respond(std::move(r));
+                                   });
+    }
+    RecordSession::Request rec{origin_, remote_, method_, path_, query_, received_};
+    // The record session owns the socket from here; this session ends.
+    if (auto* h = std::get_if<HistoryRequest>(&parsed))
+      start_history_session(std::move(stream_), state_, std::move(rec), std::move(*h));
+    else
+      start_replay_session(std::move(stream_), state_, std::move(rec),
+                           std::get<ReplayRequest>(std::move(parsed)));
   }
 
   void start_websocket(bhttp::request<bhttp::string_body> req, const Route& route,

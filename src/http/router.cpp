@@ -54,6 +54,16 @@ Route route_request(std::string_view method, std::string_view target) {
     r.endpoint = Endpoint::not_found;
     return r;
   }
+  if (seg[0] == "history" && (seg.size() == 2 || seg.size() == 3)) {
+    r.contract_segment = seg[1];
+    if (seg.size() == 2) return with(std::move(r), method, kGet, Endpoint::history_summary);
+    r.tick_type = seg[2];
+    return with(std::move(r), method, kGet, Endpoint::history);
+  }
+  if (seg[0] == "replay" && seg.size() == 2) {
+    r.contract_segment = seg[1];
+    return with(std::move(r), method, kGet, Endpoint::replay);
+  }
   if (seg[0] != "stream" || seg.size() < 2 || seg.size() > 3) {
     r.endpoint = Endpoint::not_found;
     return r;

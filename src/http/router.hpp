@@ -1,6 +1,7 @@
-// Routing of ib-stream-server's HTTP requests (api.md §2): which endpoint a
-// method and target name, with literal paths (/stream/info, /stream/active,
-// /stream/all) taking precedence over /stream/{contract_id}.
+// Routing of ib-stream-server's HTTP requests (api.md §2, README "Recording
+// and history"): which endpoint a method and target name, with literal
+// paths (/stream/info, /stream/active, /stream/all) taking precedence over
+// /stream/{contract_id}.
 //
 // Pure functions; thread-safe.
 #pragma once
@@ -12,22 +13,25 @@
 namespace http {
 
 enum class Endpoint {
-  root,          // GET /
-  health,        // GET /health
-  ready,         // GET /ready
-  stream_info,   // GET /stream/info
-  stream_active, // GET /stream/active
-  stream,        // GET /stream/{contract_id}[/{tick_type}]
-  stop_contract, // DELETE /stream/{contract_id}
-  stop_all,      // DELETE /stream/all
-  ws_stats,      // GET /ws/stats
-  ws_schemas,    // GET /ws/schemas
-  ws_stream,     // GET /ws/stream/{contract_id}/{tick_type | multi} (WebSocket upgrade)
-  ws_control,    // GET /ws/control (WebSocket upgrade)
-  preflight,     // OPTIONS on any known path
-  not_found,     // no such path: 404 NOT_FOUND
-  bad_method,    // known path, other method: 405 with `allow`
-  bad_target,    // not an origin-form target: 400
+  root,            // GET /
+  health,          // GET /health
+  ready,           // GET /ready
+  stream_info,     // GET /stream/info
+  stream_active,   // GET /stream/active
+  stream,          // GET /stream/{contract_id}[/{tick_type}]
+  stop_contract,   // DELETE /stream/{contract_id}
+  stop_all,        // DELETE /stream/all
+  ws_stats,        // GET /ws/stats
+  ws_schemas,      // GET /ws/schemas
+  ws_stream,       // GET /ws/stream/{contract_id}/{tick_type | multi} (WebSocket upgrade)
+  ws_control,      // GET /ws/control (WebSocket upgrade)
+  history,         // GET /history/{contract_id}/{tick_type}
+  history_summary, // GET /history/{contract_id}
+  replay,          // GET /replay/{contract_id}
+  preflight,       // OPTIONS on any known path
+  not_found,       // no such path: 404 NOT_FOUND
+  bad_method,      // known path, other method: 405 with `allow`
+  bad_target,      // not an origin-form target: 400
 };
 
 struct Route {

@@ -54,7 +54,8 @@ namespace {
 void drain(std::shared_ptr<asio::steady_timer> timer, std::shared_ptr<ServerState> state,
            std::shared_ptr<std::atomic<bool>> hub_done,
            std::chrono::steady_clock::time_point deadline, std::function<void()> done) {
-  const bool clients_gone = state->open_streams == 0 && state->open_ws_sessions == 0;
+  const bool clients_gone =
+      state->open_streams == 0 && state->open_ws_sessions == 0 && state->open_record_sessions == 0;
   if (*hub_done && (clients_gone || std::chrono::steady_clock::now() >= deadline)) {
     if (!clients_gone)
       spdlog::warn("drain time over ({} streams, {} websockets still open): closing",
@@ -106,8 +107,18 @@ int Server::run(const std::function<void(std::uint16_t)>& listening) {
   for (std::size_t i = 0; i < loops.size(); ++i)
     loop_work.push_back(asio::make_work_guard(loops.at(i)));
 
+  // The record: a data directory that cannot be used stops the server here.
+  std::shared_ptr<store::Store> record;
+  try {
+    record = std::make_shared<store::Store>(
+        store::StoreConfig{config_.data_dir, config_.retention_days});
+  } catch (const std::exception& e) {
+    std::cerr << "ib-stream-server: IB_STREAM_DATA_DIR='" << config_.data_dir
+              << "' cannot be used: " << e.what() << "\n";
+    return 2;
+  }
   auto hub = stream::Hub::create(upstream_ioc.get_executor(), hub_config(config_));
-  auto state = std::make_shared<ServerState>(config_, hub);
+  auto state = std::make_shared<ServerState>(config_, hub, record);
   auto listener = std::make_shared<Listener>(loops, state);
   try {
     asio::ip::tcp::resolver resolver(ioc);
@@ -121,8 +132,9 @@ int Server::run(const std::function<void(std::uint16_t)>& listening) {
     return 1;
   }
   hub->start();
-  spdlog::info("listening on {}:{}; TWS {} ports {}; {} threads", config_.listen_host,
-               listener->port(), config_.tws_host, fmt::join(config_.tws_ports, ","), threads);
+  spdlog::info("listening on {}:{}; TWS {} ports {}; {} threads; data dir {}", config_.listen_host,
+               listener->port(), config_.tws_host, fmt::join(config_.tws_ports, ","), threads,
+               config_.data_dir);
   listening(listener->port());
 
   auto stats_timer = std::make_shared<asio::steady_timer>(ioc);
@@ -160,6 +172,9 @@ int Server::run(const std::function<void(std::uint16_t)>& listening) {
 
   std::thread upstream_thread([&] { upstream_ioc.run(); });
   loops.run();
+  // No worker reads the record any more (what is queued is dropped) before
+  // the loops its tasks post to go away.
+  state->history_workers.stop();
   upstream_work.reset();
   upstream_ioc.stop();
   upstream_thread.join();

@@ -34,6 +34,8 @@ const std::vector<SettingName> kSettings = {
     {"IB_STREAM_WS_MAX_MESSAGE_BYTES", "--ws-max-message-bytes"},
     {"IB_STREAM_WS_TWS_GRACE", "--ws-tws-grace"},
     {"IB_STREAM_WS_IDLE_TIMEOUT", "--ws-idle-timeout"},
+    {"IB_STREAM_DATA_DIR", "--data-dir"},
+    {"IB_STREAM_RETENTION_DAYS", "--retention-days"},
 };
 
 const std::vector<FlagInfo> kFlags = {
@@ -164,6 +166,14 @@ std::optional<std::string> apply(ServerConfig& c, const std::string& key, const 
     return int_in(src, v, 1024, 64 << 20, c.ws_max_message_bytes);
   if (key == "IB_STREAM_WS_TWS_GRACE") return int_in(src, v, 0, 86400, c.ws_tws_grace);
   if (key == "IB_STREAM_WS_IDLE_TIMEOUT") return int_in(src, v, 2, 86400, c.ws_idle_timeout);
+  if (key == "IB_STREAM_DATA_DIR") {
+    if (v.empty() || v.find('\0') != std::string::npos ||
+        v.find_first_of("\r\n") != std::string::npos)
+      return describe(src, v) + "must be a directory path (created when missing)";
+    c.data_dir = v;
+    return std::nullopt;
+  }
+  if (key == "IB_STREAM_RETENTION_DAYS") return int_in(src, v, 0, 36500, c.retention_days);
   return "unknown setting " + key;
 }
 
@@ -285,6 +295,8 @@ std::string server_usage() {
       {"IB_STREAM_WS_MAX_MESSAGE_BYTES", "1048576 (1024..67108864)"},
       {"IB_STREAM_WS_TWS_GRACE", "60 (s TWS may stay lost, then close 4003; 0 = never)"},
       {"IB_STREAM_WS_IDLE_TIMEOUT", "300 (s; ping after half without data, close after all)"},
+      {"IB_STREAM_DATA_DIR", "./data (the record: SQLite day files; created when missing)"},
+      {"IB_STREAM_RETENTION_DAYS", "30 (UTC days of the record kept, 0..36500; 0 = all)"},
   };
   for (const auto& s : kSettings) {
     std::string flag = s.flag;

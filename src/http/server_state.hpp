@@ -1,14 +1,18 @@
 // What every HTTP, SSE and WebSocket session of one ib-stream-server
-// shares: the settings, the Hub, the CORS policy, the WebSocket limits and
-// statistics, and the counters the graceful shutdown waits on.
+// shares: the settings, the Hub, the record (store) and the workers that
+// read it, the CORS policy, the WebSocket limits and statistics, and the
+// counters the graceful shutdown waits on.
 //
 // Thread-safety: everything is immutable after construction except the
-// atomics, which any strand may read and update.
+// atomics, which any strand may read and update; the Store and
+// HistoryWorkers are thread-safe themselves.
 #pragma once
 
 #include "http/cors_policy.hpp"
+#include "http/history_workers.hpp"
 #include "http/server_config.hpp"
 #include "http/ws_registry.hpp"
+#include "store/store.hpp"
 #include "stream/hub.hpp"
 #include "ws/ip_connection_limiter.hpp"
 #include "ws/ws_limits.hpp"
@@ -23,8 +27,9 @@
 namespace http {
 
 struct ServerState {
-  ServerState(ServerConfig c, std::shared_ptr<stream::Hub> h)
-      : config(std::move(c)), hub(std::move(h)), cors(config.cors_origins),
+  ServerState(ServerConfig c, std::shared_ptr<stream::Hub> h,
+              std::shared_ptr<store::Store> s = nullptr)
+      : config(std::move(c)), hub(std::move(h)), store(std::move(s)), cors(config.cors_origins),
         ws_limits{static_cast<std::size_t>(config.ws_max_connections_per_ip),
                   static_cast<std::size_t>(config.ws_max_subscriptions),
                   static_cast<std::size_t>(config.ws_max_messages_per_second),
@@ -33,6 +38,8 @@ struct ServerState {
 
   const ServerConfig config;
   const std::shared_ptr<stream::Hub> hub;
+  /// The record: history and replay read it (on history_workers).
+  const std::shared_ptr<store::Store> store;
   const CorsPolicy cors;
   const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
@@ -40,6 +47,11 @@ struct ServerState {
   std::atomic<bool> draining{false};
   /// SSE sessions that have not finished (the drain waits for 0).
   std::atomic<std::size_t> open_streams{0};
+
+  // History and replay.
+  HistoryWorkers history_workers; // reads the record off the event loops
+  /// History and replay responses that have not finished (the drain waits for 0).
+  std::atomic<std::size_t> open_record_sessions{0};
 
   // WebSocket.
   const ws::WsLimits ws_limits;

@@ -45,7 +45,7 @@ TEST(ServerConfig, DefaultsAreTheApiTable) {
   EXPECT_EQ(c.ws_max_message_bytes, 1048576);
   EXPECT_EQ(c.ws_tws_grace, 60);
   EXPECT_EQ(c.ws_idle_timeout, 300);
-  EXPECT_EQ(http::server_settings().size(), 24u);
+  EXPECT_EQ(http::server_settings().size(), 26u);
 }
 
 TEST(ServerConfig, EveryVariableIsRead) {
