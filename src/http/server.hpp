@@ -24,7 +24,7 @@ public:
   /// Binds the listener, starts the Hub, calls `listening(port)` once
   /// bound, and serves until a signal and the drain are over. Returns the
   /// exit code: 0 after a graceful shutdown, 1 when the address cannot be
-  /// bound (one line on stderr).
+  /// bound, 2 when the data directory cannot be used (one line on stderr).
   int run(const std::function<void(std::uint16_t port)>& listening);
 
 private:
