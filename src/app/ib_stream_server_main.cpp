@@ -11,6 +11,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include <charconv>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -74,6 +75,9 @@ std::string take_sim_options(std::vector<std::string>& args, sim::SimConfig& sc)
 } // namespace
 
 int main(int argc, char** argv) {
+  // A file-size limit (ulimit -f) must fail a write, which the recorder
+  // reports and retries, not kill the server.
+  std::signal(SIGXFSZ, SIG_IGN);
   std::vector<std::string> args(argv + 1, argv + argc);
   sim::SimConfig sim_options;
   if (const auto err = take_sim_options(args, sim_options); !err.empty()) {

@@ -29,7 +29,7 @@ bool CorsPolicy::allows(std::optional<std::string_view> origin) const {
 }
 
 HeaderList CorsPolicy::preflight_headers() const {
-  return {{"Access-Control-Allow-Methods", "GET, DELETE, OPTIONS"},
+  return {{"Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS"},
           {"Access-Control-Allow-Headers", "Authorization, Last-Event-ID, Content-Type"},
           {"Access-Control-Max-Age", "600"}};
 }

@@ -206,11 +206,13 @@ std::string root_json(const ServerConfig& c) {
   return out;
 }
 
-std::string health_json(const stream::HubSnapshot& s, const ServerConfig& c, double uptime) {
+std::string health_json(const stream::HubSnapshot& s, const ServerConfig& c, double uptime,
+                        const record::RecorderHealth* recorder) {
   std::string out;
   JsonWriter w(out);
+  const bool recorder_ok = !recorder || !recorder->degraded;
   w.begin_object()
-      .member("status", s.tws.connected && !s.shutting_down ? "healthy" : "degraded")
+      .member("status", s.tws.connected && !s.shutting_down && recorder_ok ? "healthy" : "degraded")
       .member("tws_connected", s.tws.connected)
       .key("tws")
       .begin_object()
@@ -230,6 +232,19 @@ std::string health_json(const stream::HubSnapshot& s, const ServerConfig& c, dou
       .member("shutting_down", s.shutting_down)
       .key("uptime_seconds")
       .integer(static_cast<std::int64_t>(uptime));
+  if (recorder) {
+    std::size_t tracked = 0;
+    for (const auto& u : s.upstreams) tracked += u.tracked ? 1 : 0;
+    w.key("recorder")
+        .begin_object()
+        .member("status", recorder->degraded ? "degraded" : "ok")
+        .member("message", recorder->degraded ? std::string_view(recorder->message)
+                                              : std::string_view("recording"))
+        .member("pending_ticks", recorder->pending_rows)
+        .member("tracked_streams", tracked)
+        .member("data_dir", c.data_dir)
+        .end_object();
+  }
   finish(w);
   return out;
 }
@@ -353,6 +368,7 @@ std::string active_json(const stream::HubSnapshot& s) {
         .member("rate", u.rate)
         .member("clients", u.clients)
         .member("state", u.state)
+        .member("tracked", u.tracked)
         .member("req_id", u.req_id)
         .end_object();
   w.end_array().key("clients").begin_array();

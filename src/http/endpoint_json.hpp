@@ -5,6 +5,7 @@
 #pragma once
 
 #include "http/server_config.hpp"
+#include "record/recorder.hpp"
 #include "stream/hub.hpp"
 #include "ws/ws_limits.hpp"
 #include "ws/ws_stats.hpp"
@@ -19,9 +20,9 @@ namespace http {
 
 /// GET /: name, version, description, endpoints, tick types, limits.
 std::string root_json(const ServerConfig& config);
-/// GET /health.
+/// GET /health; `degraded` also when the recorder is (disk full, behind).
 std::string health_json(const stream::HubSnapshot& snap, const ServerConfig& config,
-                        double uptime_seconds);
+                        double uptime_seconds, const record::RecorderHealth* recorder = nullptr);
 /// GET /ready: whether streams can start; `ready` says which status to send.
 std::string ready_json(const stream::HubSnapshot& snap, bool draining, bool& ready);
 /// GET /stream/info: tick types, parameters, event types, limits.

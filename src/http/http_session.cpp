@@ -10,6 +10,7 @@
 #include "http/server_log.hpp"
 #include "http/sse_session.hpp"
 #include "http/stream_params.hpp"
+#include "http/tracked_endpoints.hpp"
 #include "http/ws_session.hpp"
 #include "ws/schema_document.hpp"
 
@@ -169,7 +170,9 @@ private:
       return with_snapshot([this](const stream::HubSnapshot& s) {
         const auto up =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - state_->started);
-        respond(ok(health_json(s, state_->config, up.count())));
+        const auto rec = state_->recorder ? std::optional(state_->recorder->health())
+                                          : std::optional<record::RecorderHealth>();
+        respond(ok(health_json(s, state_->config, up.count(), rec ? &*rec : nullptr)));
       });
     case Endpoint::ready:
       return with_snapshot([this](const stream::HubSnapshot& s) {
@@ -200,8 +203,19 @@ private:
     case Endpoint::history:
     case Endpoint::history_summary:
     case Endpoint::replay: return start_record(route);
+    case Endpoint::tracked: return answer_tracked(state_, stream_.get_executor(), answer_here());
+    case Endpoint::track:
+      return answer_track(state_, route.contract_segment, route.query, stream_.get_executor(),
+                          answer_here());
+    case Endpoint::untrack:
+      return answer_untrack(state_, route.contract_segment, stream_.get_executor(), answer_here());
     default: return respond(error_response(500, "INTERNAL_ERROR", "Unrouted request", ""));
     }
+  }
+
+  /// Answers this request (on our loop) with what an endpoint gives.
+  Answer answer_here() {
+    return [self = shared_from_this()](Response r) { self->respond(std::move(r)); };
   }
 
   static Response ok(std::string body) {

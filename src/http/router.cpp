@@ -10,11 +10,12 @@ namespace {
 constexpr std::string_view kGet = "GET, OPTIONS";
 
 Route with(Route r, std::string_view method, std::string_view allow, Endpoint get,
-           Endpoint del = Endpoint::bad_method) {
+           Endpoint del = Endpoint::bad_method, Endpoint post = Endpoint::bad_method) {
   r.allow = allow;
   if (method == "OPTIONS") r.endpoint = Endpoint::preflight;
   else if (method == "GET" && allow.find("GET") != std::string_view::npos) r.endpoint = get;
   else if (method == "DELETE" && allow.find("DELETE") != std::string_view::npos) r.endpoint = del;
+  else if (method == "POST" && allow.find("POST") != std::string_view::npos) r.endpoint = post;
   else r.endpoint = Endpoint::bad_method;
   return r;
 }
@@ -59,6 +60,13 @@ Route route_request(std::string_view method, std::string_view target) {
     if (seg.size() == 2) return with(std::move(r), method, kGet, Endpoint::history_summary);
     r.tick_type = seg[2];
     return with(std::move(r), method, kGet, Endpoint::history);
+  }
+  if (seg[0] == "tracked" && seg.size() == 1)
+    return with(std::move(r), method, kGet, Endpoint::tracked);
+  if (seg[0] == "tracked" && seg.size() == 2) {
+    r.contract_segment = seg[1];
+    return with(std::move(r), method, "POST, DELETE, OPTIONS", Endpoint::bad_method,
+                Endpoint::untrack, Endpoint::track);
   }
   if (seg[0] == "replay" && seg.size() == 2) {
     r.contract_segment = seg[1];

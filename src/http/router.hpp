@@ -28,6 +28,9 @@ enum class Endpoint {
   history,         // GET /history/{contract_id}/{tick_type}
   history_summary, // GET /history/{contract_id}
   replay,          // GET /replay/{contract_id}
+  tracked,         // GET /tracked
+  track,           // POST /tracked/{contract_id}?tick_types=...
+  untrack,         // DELETE /tracked/{contract_id}
   preflight,       // OPTIONS on any known path
   not_found,       // no such path: 404 NOT_FOUND
   bad_method,      // known path, other method: 405 with `allow`

@@ -1,5 +1,7 @@
 #include "http/server.hpp"
 
+#include "record/recorder.hpp"
+
 #include "http/event_loops.hpp"
 #include "http/listener.hpp"
 #include "http/server_state.hpp"
@@ -117,8 +119,20 @@ int Server::run(const std::function<void(std::uint16_t)>& listening) {
               << "' cannot be used: " << e.what() << "\n";
     return 2;
   }
-  auto hub = stream::Hub::create(upstream_ioc.get_executor(), hub_config(config_));
+  auto hub_cfg = hub_config(config_);
+  // Sequence numbers go on from the record's, across restarts.
+  hub_cfg.seq_base_hint = [record](int con_id, tws::TickType type) -> std::uint64_t {
+    try {
+      const auto last = record->last_recorded(con_id, type);
+      return last ? last->seq : 0;
+    } catch (const std::exception& e) {
+      spdlog::error("cannot read the record's last sequence number of {}: {}", con_id, e.what());
+      return 0;
+    }
+  };
+  auto hub = stream::Hub::create(upstream_ioc.get_executor(), std::move(hub_cfg));
   auto state = std::make_shared<ServerState>(config_, hub, record);
+  state->recorder = record::Recorder::create(hub, record);
   auto listener = std::make_shared<Listener>(loops, state);
   try {
     asio::ip::tcp::resolver resolver(ioc);
@@ -132,6 +146,12 @@ int Server::run(const std::function<void(std::uint16_t)>& listening) {
     return 1;
   }
   hub->start();
+  try {
+    state->recorder->start(config_.track);
+  } catch (const std::exception& e) {
+    std::cerr << "ib-stream-server: " << e.what() << "\n";
+    return 2;
+  }
   spdlog::info("listening on {}:{}; TWS {} ports {}; {} threads; data dir {}", config_.listen_host,
                listener->port(), config_.tws_host, fmt::join(config_.tws_ports, ","), threads,
                config_.data_dir);
@@ -172,6 +192,8 @@ int Server::run(const std::function<void(std::uint16_t)>& listening) {
 
   std::thread upstream_thread([&] { upstream_ioc.run(); });
   loops.run();
+  // The recorder commits what it has read (the Hub has ended its streams).
+  state->recorder->stop();
   // No worker reads the record any more (what is queued is dropped) before
   // the loops its tasks post to go away.
   state->history_workers.stop();

@@ -1,5 +1,7 @@
 #include "http/server_config.hpp"
 
+#include "record/tracked.hpp"
+
 #include "tws/wire.hpp"
 
 #include <algorithm>
@@ -36,6 +38,7 @@ const std::vector<SettingName> kSettings = {
     {"IB_STREAM_WS_IDLE_TIMEOUT", "--ws-idle-timeout"},
     {"IB_STREAM_DATA_DIR", "--data-dir"},
     {"IB_STREAM_RETENTION_DAYS", "--retention-days"},
+    {"IB_STREAM_TRACK", "--track"},
 };
 
 const std::vector<FlagInfo> kFlags = {
@@ -174,6 +177,13 @@ std::optional<std::string> apply(ServerConfig& c, const std::string& key, const 
     return std::nullopt;
   }
   if (key == "IB_STREAM_RETENTION_DAYS") return int_in(src, v, 0, 36500, c.retention_days);
+  if (key == "IB_STREAM_TRACK") {
+    std::string err;
+    auto set = record::parse_track_spec(v, err);
+    if (!set) return describe(src, v) + err;
+    c.track = std::move(*set);
+    return std::nullopt;
+  }
   return "unknown setting " + key;
 }
 
@@ -297,6 +307,7 @@ std::string server_usage() {
       {"IB_STREAM_WS_IDLE_TIMEOUT", "300 (s; ping after half without data, close after all)"},
       {"IB_STREAM_DATA_DIR", "./data (the record: SQLite day files; created when missing)"},
       {"IB_STREAM_RETENTION_DAYS", "30 (UTC days of the record kept, 0..36500; 0 = all)"},
+      {"IB_STREAM_TRACK", "none (streams recorded all the time: CONID:TYPE[,TYPE];CONID:TYPE...)"},
   };
   for (const auto& s : kSettings) {
     std::string flag = s.flag;

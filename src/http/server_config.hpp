@@ -5,6 +5,8 @@
 // Pure; thread-safe.
 #pragma once
 
+#include "record/tracked.hpp"
+
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -44,6 +46,7 @@ struct ServerConfig {
   // The record (README "Recording and history").
   std::string data_dir = "./data"; // the SQLite day files
   int retention_days = 30;         // day files kept; 0 = keep everything
+  record::TrackedSet track;        // IB_STREAM_TRACK: recorded all the time
 
   // Flags without an environment variable (server_flags()).
   bool simulate = false;                       // in-process simulator as the only TWS

@@ -12,6 +12,7 @@
 #include "http/history_workers.hpp"
 #include "http/server_config.hpp"
 #include "http/ws_registry.hpp"
+#include "record/recorder.hpp"
 #include "store/store.hpp"
 #include "stream/hub.hpp"
 #include "ws/ip_connection_limiter.hpp"
@@ -40,6 +41,8 @@ struct ServerState {
   const std::shared_ptr<stream::Hub> hub;
   /// The record: history and replay read it (on history_workers).
   const std::shared_ptr<store::Store> store;
+  /// Records the tracked streams (set once before the server listens).
+  std::shared_ptr<record::Recorder> recorder;
   const CorsPolicy cors;
   const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 

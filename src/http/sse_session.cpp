@@ -32,6 +32,8 @@ constexpr std::size_t kBatchBytes = 256 * 1024;
 constexpr std::size_t kKeepCapacity = 64 * 1024;
 /// Reading rounds per pump: after them, what is left waits its turn.
 constexpr int kMaxRounds = 8;
+/// Rows of the record per page of a history before live.
+constexpr std::size_t kHistoryPageRows = 2000;
 
 double ms_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
@@ -104,6 +106,19 @@ void SseSession::on_open(stream::OpenResult r) {
   phase_ = State::streaming;
   contract_ = r.contract;
   stream_key_ = r.stream_key;
+  // History before live: `since`, or a resume point the log no longer
+  // holds (or inside a backfilled gap) that the record may have.
+  const auto& req = request_.stream;
+  if (state_->store) {
+    if (req.last_event_id && (r.lost > 0 || req.last_event_sub > 0)) {
+      history_.emplace(state_, req.contract_id, req.tick_type,
+                       store::Position{*req.last_event_id, req.last_event_sub}, std::nullopt);
+      history_lost_ = r.lost;
+      r.lost = 0; // said after the record was read, if it lacks them too
+    } else if (req.since_ms && !req.last_event_id) {
+      history_.emplace(state_, req.contract_id, req.tick_type, std::nullopt, req.since_ms);
+    }
+  }
   batch_.control_event([&](std::string& out) {
     out = "HTTP/1.1 200 OK\r\nServer: ib-stream\r\nContent-Type: text/event-stream\r\n"
           "Cache-Control: no-cache, no-transform\r\nX-Accel-Buffering: no\r\n"
@@ -115,13 +130,82 @@ void SseSession::on_open(stream::OpenResult r) {
     out += stream::sse_frame(std::nullopt, info_event("stream started", {}));
     client_.start(r, out);
   });
-  client_.attach(this);
   log_access({request_.method, request_.path, request_.query, 200, ms_since(request_.received),
               request_.remote, "sse " + r.stream_key + " #" + std::to_string(stream_id_)});
   timeout_timer_.expires_after(std::chrono::seconds(request_.stream.timeout_seconds));
   timeout_timer_.async_wait(
       [self = shared_from_this()](boost::system::error_code ec) { self->on_timeout(ec); });
   arm_timer();
+  if (history_) {
+    phase_ = State::history;
+    pump();
+    history_next();
+    return;
+  }
+  client_.attach(this);
+  pump();
+}
+
+void SseSession::history_next() {
+  if (phase_ != State::history || history_->fetching() || write_pending_ || !batch_.empty()) return;
+  std::size_t rows = kHistoryPageRows;
+  if (request_.stream.limit) {
+    const auto left = static_cast<std::uint64_t>(*request_.stream.limit) - client_.ticks_sent();
+    rows = static_cast<std::size_t>(std::min<std::uint64_t>(rows, left));
+  }
+  history_->fetch(executor_, rows, [self = shared_from_this()](std::vector<store::TickRecord> r) {
+    self->on_history_page(std::move(r));
+  });
+}
+
+void SseSession::on_history_page(std::vector<store::TickRecord> rows) {
+  if (phase_ != State::history) return;
+  history_progress_ = !rows.empty();
+  if (!rows.empty()) {
+    bool more = true;
+    batch_.control_event([&](std::string& out) {
+      for (const auto& r : rows) {
+        append_sse_record_tick(out, r);
+        if (!client_.history_tick()) {
+          client_.finish(out, "limit_reached");
+          more = false;
+          break;
+        }
+      }
+    });
+    if (!more) {
+      end_reason_ = "limit reached";
+      after_finished();
+      pump();
+      return;
+    }
+    if (rows.size() == kHistoryPageRows) { // the record may have more
+      pump();
+      history_next();
+      return;
+    }
+  }
+  go_live();
+}
+
+void SseSession::go_live() {
+  const auto& last = history_->last();
+  if (last) {
+    const auto missing = client_.go_live_after(last->seq);
+    if (missing > 0 && history_progress_) {
+      // The log has moved past what the record held a moment ago: the
+      // recorder has written more since; read on.
+      pump();
+      history_next();
+      return;
+    }
+    if (missing > 0)
+      batch_.control_event([&](std::string& out) { client_.announce_lost(out, missing); });
+  } else if (history_lost_ > 0) {
+    batch_.control_event([&](std::string& out) { client_.announce_lost(out, history_lost_); });
+  }
+  phase_ = State::streaming;
+  client_.attach(this);
   pump();
 }
 
@@ -140,9 +224,10 @@ void SseSession::refuse(const stream::OpenError& e) {
 
 void SseSession::on_end(stream::EndReason reason, const std::optional<stream::Notice>& why) {
   in_hub_ = false; // the Hub has forgotten us already
-  if (phase_ != State::streaming) return;
+  if (phase_ != State::streaming && phase_ != State::history) return;
   // What the log got before the end still goes out first.
-  client_.read_sse(batch_, kBatchBytes, std::chrono::steady_clock::now());
+  if (phase_ == State::streaming)
+    client_.read_sse(batch_, kBatchBytes, std::chrono::steady_clock::now());
   if (end_reason_.empty())
     end_reason_ = reason == stream::EndReason::stopped    ? "stopped"
                   : reason == stream::EndReason::shutdown ? "shutdown"
@@ -185,6 +270,7 @@ void SseSession::pump() {
     }
     if (batch_.empty()) {
       if (phase_ == State::finished || phase_ == State::refused) finish_socket();
+      else if (phase_ == State::history) history_next();
       else if (client_.at_head()) client_.caught_up(); // everything read went out
       return;
     }
@@ -246,7 +332,7 @@ void SseSession::on_write(boost::system::error_code ec, std::size_t) {
 }
 
 void SseSession::after_finished() {
-  if (phase_ == State::streaming) phase_ = State::finished;
+  if (phase_ == State::streaming || phase_ == State::history) phase_ = State::finished;
   client_.detach();
   leave_hub(); // no more deliveries: limit, timeout, slow consumer, Hub end
   timeout_timer_.cancel();
@@ -294,7 +380,8 @@ void SseSession::arm_timer() {
 }
 
 void SseSession::on_timer(boost::system::error_code ec) {
-  if (ec || (phase_ != State::streaming && phase_ != State::finished)) return;
+  if (ec || (phase_ != State::streaming && phase_ != State::finished && phase_ != State::history))
+    return;
   const auto now = std::chrono::steady_clock::now();
   if (write_pending_) {
     if (now - last_write_ >= kWriteTimeout) {
@@ -311,12 +398,14 @@ void SseSession::on_timer(boost::system::error_code ec) {
     batch_.control_event([](std::string& out) { out += stream::sse_keepalive(); });
     pump();
   }
-  if (phase_ == State::streaming || phase_ == State::finished) arm_timer();
+  if (phase_ == State::streaming || phase_ == State::finished || phase_ == State::history)
+    arm_timer();
 }
 
 void SseSession::on_timeout(boost::system::error_code ec) {
-  if (ec || phase_ != State::streaming) return;
-  client_.read_sse(batch_, kBatchBytes, std::chrono::steady_clock::now());
+  if (ec || (phase_ != State::streaming && phase_ != State::history)) return;
+  if (phase_ == State::streaming)
+    client_.read_sse(batch_, kBatchBytes, std::chrono::steady_clock::now());
   if (!client_.finished()) end_reason_ = "timeout";
   batch_.control_event([&](std::string& out) { client_.finish(out, "timeout"); });
   after_finished();

@@ -23,6 +23,7 @@
 
 #include "http/event_loops.hpp"
 #include "http/server_state.hpp"
+#include "http/stream_history.hpp"
 #include "http/stream_params.hpp"
 #include "stream/client_stream.hpp"
 
@@ -77,6 +78,7 @@ private:
   enum class State {
     opening,   // waiting for the Hub's answer
     refused,   // answering with an HTTP error
+    history,   // the recorded ticks before live (stream_history.hpp)
     streaming, // the stream runs
     finished,  // its last event is queued: writing what is left
     closing,   // everything written, send side shut down
@@ -84,6 +86,10 @@ private:
   };
 
   void on_open(stream::OpenResult result);
+  /// History before live: the next page of the record, then live.
+  void history_next();
+  void on_history_page(std::vector<store::TickRecord> rows);
+  void go_live();
   void refuse(const stream::OpenError& error);
   void on_end(stream::EndReason reason, const std::optional<stream::Notice>& why);
   /// Reads from the log and writes until the socket is busy or nothing is left.
@@ -122,8 +128,11 @@ private:
   std::uint64_t stream_id_ = 0;
   std::string end_reason_; // why the stream finished, for the log
   State phase_ = State::opening;
-  bool in_hub_ = false;        // the Hub still knows this stream
-  bool write_pending_ = false; // an asynchronous write is in flight
+  std::optional<StreamHistory> history_;
+  std::uint64_t history_lost_ = 0; // a resume's ticks no longer held, if the record has none
+  bool history_progress_ = true;   // the last page had rows
+  bool in_hub_ = false;            // the Hub still knows this stream
+  bool write_pending_ = false;     // an asynchronous write is in flight
 };
 
 } // namespace http

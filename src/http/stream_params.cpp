@@ -1,9 +1,13 @@
 #include "http/stream_params.hpp"
 
+#include "http/history_params.hpp"
+
 #include <boost/url/parse_query.hpp>
 
 #include <charconv>
+#include <chrono>
 #include <map>
+#include <variant>
 
 namespace http {
 namespace {
@@ -34,16 +38,46 @@ std::optional<ApiError> parse_ranged(const std::string& name, const std::string&
 }
 
 std::optional<ApiError> parse_last_event_id(std::string_view text,
-                                            std::optional<std::uint64_t>& out) {
-  const auto v = parse_unsigned(text, UINT64_MAX);
-  if (!v)
+                                            std::optional<std::uint64_t>& out, std::uint32_t& sub) {
+  // `N`, or `N.K` for a backfilled tick of the record.
+  const auto dot = text.find('.');
+  const auto v = parse_unsigned(text.substr(0, dot), UINT64_MAX);
+  std::optional<std::uint64_t> k = 0;
+  if (dot != std::string_view::npos) k = parse_unsigned(text.substr(dot + 1), UINT32_MAX);
+  if (!v || !k || (dot != std::string_view::npos && *k == 0))
     return invalid("Invalid last event id '" + std::string(text) +
-                   "': must be a non-negative integer (the id: of the last event received)");
+                   "': must be the id: of the last event received (N, or N.K for a "
+                   "backfilled tick)");
   out = *v;
+  sub = static_cast<std::uint32_t>(*k);
   return std::nullopt;
 }
 
 } // namespace
+
+/// `since`: a time (ISO-8601, Unix s or ms) or a duration before now.
+std::optional<ApiError> parse_since(const std::string& text, std::optional<std::int64_t>& out) {
+  using namespace std::chrono;
+  const auto now_ms = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+  const bool duration =
+      !text.empty() && std::string_view("smhd").find(text.back()) != std::string_view::npos;
+  if (duration) {
+    auto d = parse_duration_param(text);
+    if (const auto* s = std::get_if<std::int64_t>(&d)) {
+      out = now_ms - *s * 1000;
+      return std::nullopt;
+    }
+  } else {
+    auto t = parse_time_param("since", text);
+    if (const auto* ms = std::get_if<std::int64_t>(&t)) {
+      out = *ms;
+      return std::nullopt;
+    }
+  }
+  return invalid("Invalid since '" + text +
+                 "': must be a time (2026-12-04T15:30:00Z, Unix seconds or milliseconds) or a "
+                 "duration before now (90s, 15m, 2h, 7d)");
+}
 
 std::optional<int> parse_contract_id(std::string_view text) {
   const auto v = parse_unsigned(text, 2147483647u);
@@ -66,7 +100,8 @@ parse_stream_request(std::string_view contract_segment,
   req.contract_id = *con_id;
 
   // Collect the parameters we know; a repeated one is an error.
-  static const char* const kKnown[] = {"tick_type", "limit", "timeout", "format", "last_event_id"};
+  static const char* const kKnown[] = {"tick_type", "limit",         "timeout",
+                                       "format",    "last_event_id", "since"};
   std::map<std::string, std::string> params;
   auto parsed = boost::urls::parse_query(query);
   if (!parsed) return invalid("Malformed query string", std::string(query));
@@ -103,9 +138,15 @@ parse_stream_request(std::string_view contract_segment,
     return invalid("Invalid format '" + it->second + "': must be sse");
 
   if (last_event_id_header) {
-    if (auto err = parse_last_event_id(*last_event_id_header, req.last_event_id)) return *err;
+    if (auto err =
+            parse_last_event_id(*last_event_id_header, req.last_event_id, req.last_event_sub))
+      return *err;
   } else if (auto it = params.find("last_event_id"); it != params.end()) {
-    if (auto err = parse_last_event_id(it->second, req.last_event_id)) return *err;
+    if (auto err = parse_last_event_id(it->second, req.last_event_id, req.last_event_sub))
+      return *err;
+  }
+  if (auto it = params.find("since"); it != params.end()) {
+    if (auto err = parse_since(it->second, req.since_ms)) return *err;
   }
   return req;
 }

@@ -29,12 +29,21 @@ struct StreamRequest {
   std::optional<int> limit;                   // 1..10000; none = unlimited
   int timeout_seconds = 300;                  // 5..3600
   std::optional<std::uint64_t> last_event_id; // resume point
+  /// A backfilled tick's id is `seq.sub` (README "Recording and history"):
+  /// the resume point is then inside a gap of the record.
+  std::uint32_t last_event_sub = 0;
+  /// `since`: the recorded ticks from this time (Unix ms) first, then live.
+  std::optional<std::int64_t> since_ms;
 };
 
 inline constexpr int kMinLimit = 1;
 inline constexpr int kMaxLimit = 10000;
 inline constexpr int kMinTimeout = 5;
 inline constexpr int kMaxTimeout = 3600;
+
+/// `since` (history then live): a time (ISO-8601, Unix seconds or
+/// milliseconds) or a duration before now (90s, 15m, 2h, 7d), in Unix ms.
+std::optional<ApiError> parse_since(const std::string& text, std::optional<std::int64_t>& out);
 
 /// A conId: a positive integer that fits a signed 32-bit int.
 std::optional<int> parse_contract_id(std::string_view text);

@@ -158,7 +158,7 @@ void WsConnection::on_accept(boost::system::error_code ec) {
   if (upgrade_.endpoint == WsEndpoint::stream && upgrade_.stream) {
     const auto& r = *upgrade_.stream;
     open_subscriptions(std::nullopt, false, r.contract_id, {r.tick_type}, r.limit,
-                       r.timeout_seconds);
+                       r.timeout_seconds, r.since_ms);
   }
 }
 

@@ -141,7 +141,12 @@ private:
   // ws_subscriptions.cpp
   void open_subscriptions(std::optional<std::string> id, bool multi, int con_id,
                           const std::vector<tws::TickType>& types, std::optional<int> limit,
-                          std::optional<int> timeout);
+                          std::optional<int> timeout,
+                          std::optional<std::int64_t> since_ms = std::nullopt);
+  /// A `since` of a subscribe message in Unix ms; false (and an error sent)
+  /// when it is not a time or a duration.
+  bool since_of(const std::string& id, const std::optional<std::string>& since,
+                std::optional<std::int64_t>& out);
   void on_opened(const std::shared_ptr<PendingOpen>& pending,
                  const std::shared_ptr<WsSubscription>& sub, stream::OpenResult result);
   void answer(const std::shared_ptr<PendingOpen>& pending);

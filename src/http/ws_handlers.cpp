@@ -50,14 +50,27 @@ bool WsConnection::accepts_subscribe(const std::string& id) {
   return false;
 }
 
+bool WsConnection::since_of(const std::string& id, const std::optional<std::string>& since,
+                            std::optional<std::int64_t>& out) {
+  if (!since) return true;
+  if (auto err = parse_since(*since, out)) {
+    send(ws::error_message(stream::iso_now(), {id, std::nullopt}, "INVALID_MESSAGE",
+                           "data.params.since: " + err->message, err->details));
+    return false;
+  }
+  return true;
+}
+
 void WsConnection::handle(const ws::Subscribe& m) {
-  if (!accepts_subscribe(m.id)) return;
-  open_subscriptions(m.id, false, m.contract_id, {m.tick_type}, m.limit, m.timeout);
+  std::optional<std::int64_t> since;
+  if (!accepts_subscribe(m.id) || !since_of(m.id, m.since, since)) return;
+  open_subscriptions(m.id, false, m.contract_id, {m.tick_type}, m.limit, m.timeout, since);
 }
 
 void WsConnection::handle(const ws::MultiSubscribe& m) {
-  if (!accepts_subscribe(m.id)) return;
-  open_subscriptions(m.id, true, m.contract_id, m.tick_types, m.limit, m.timeout);
+  std::optional<std::int64_t> since;
+  if (!accepts_subscribe(m.id) || !since_of(m.id, m.since, since)) return;
+  open_subscriptions(m.id, true, m.contract_id, m.tick_types, m.limit, m.timeout, since);
 }
 
 void WsConnection::handle(const ws::Unsubscribe& m) {

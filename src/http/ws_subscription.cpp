@@ -1,5 +1,7 @@
 #include "http/ws_subscription.hpp"
 
+#include "http/server_state.hpp"
+#include "http/stream_history.hpp"
 #include "http/ws_text_frame.hpp"
 #include "stream/tick_json.hpp"
 #include "stream/wire_formats.hpp"
@@ -65,10 +67,69 @@ void WsSubscription::opened(const stream::OpenResult& r) {
   client_.start(r, none);
 }
 
-void WsSubscription::activate() {
+void WsSubscription::activate(const std::shared_ptr<ServerState>& state) {
   if (state_ != State::opening) return;
   state_ = State::active;
   started_ = std::chrono::steady_clock::now();
+  if (params_.since_ms && state && state->store) {
+    history_ = std::make_unique<StreamHistory>(state, params_.con_id, params_.tick_type,
+                                               std::nullopt, params_.since_ms);
+    history_next();
+    return;
+  }
+  client_.attach(this);
+}
+
+std::size_t WsSubscription::read(std::string& out, std::size_t budget,
+                                 std::chrono::steady_clock::time_point now) {
+  if (!history_out_.empty()) {
+    out += history_out_;
+    history_out_.clear();
+  }
+  if (history_) {
+    history_next();
+    return 0;
+  }
+  return client_.read(out, budget, now);
+}
+
+void WsSubscription::history_next() {
+  if (!history_ || history_->fetching() || !history_out_.empty() || client_.finished()) return;
+  constexpr std::size_t kPage = 2000;
+  std::size_t rows = kPage;
+  if (params_.limit)
+    rows = static_cast<std::size_t>(std::min<std::uint64_t>(
+        rows, static_cast<std::uint64_t>(*params_.limit) - client_.ticks_sent()));
+  history_->fetch(loop_, rows,
+                  [self = shared_from_this(), kPage](std::vector<store::TickRecord> page) {
+                    if (!self->history_ || self->state_ != State::active) return;
+                    self->history_progress_ = !page.empty();
+                    std::string suffix;
+                    for (const auto& r : page) {
+                      suffix = self->tick_prefix_;
+                      append_ws_record_tick_suffix(suffix, r);
+                      append_ws_text(self->history_out_, suffix);
+                      ++self->messages_;
+                      if (!self->client_.history_tick()) {
+                        self->client_.finish(self->history_out_, "limit_reached");
+                        break;
+                      }
+                    }
+                    if (!self->client_.finished() && page.size() < kPage) self->go_live();
+                    if (auto owner = self->owner_.lock()) owner->on_sub_advanced();
+                  });
+}
+
+void WsSubscription::go_live() {
+  if (const auto& last = history_->last()) {
+    const auto missing = client_.go_live_after(last->seq);
+    if (missing > 0 && history_progress_) return; // the recorder wrote more: read on
+    client_.announce_lost(history_out_, missing);
+  }
+  // What is still in history_out_ goes first (read() appends it before the log).
+  auto rest = std::move(history_out_);
+  history_.reset();
+  history_out_ = std::move(rest);
   client_.attach(this);
 }
 

@@ -29,6 +29,8 @@
 
 namespace http {
 
+class StreamHistory;
+struct ServerState;
 class WsSubscription;
 
 /// What a subscription tells its connection; on the connection's loop.
@@ -59,6 +61,8 @@ public:
     bool deflate = false;   // the connection compresses ticks
     std::size_t window = 100;
     std::chrono::milliseconds slow_after{5000};
+    /// History then live: the recorded ticks from this time (Unix ms) first.
+    std::optional<std::int64_t> since_ms;
   };
 
   enum class State {
@@ -92,8 +96,14 @@ public:
   /// The Hub still knows it (close() it when leaving).
   bool in_hub() const { return in_hub_; }
   void set_in_hub(bool in) { in_hub_ = in; }
-  /// `subscribed` was sent: joins its log's readers; its events flow.
-  void activate();
+  /// `subscribed` was sent: joins its log's readers, or with `since` reads
+  /// the record first (stream_history.hpp); its events flow.
+  void activate(const std::shared_ptr<ServerState>& state);
+  /// Appends its next messages to `out` (budget as ClientStream::read):
+  /// from the record while in its history, then from the log.
+  std::size_t read(std::string& out, std::size_t budget, std::chrono::steady_clock::time_point now);
+  /// Reading the record (history before live): no window, no slow rule.
+  bool in_history() const { return history_ != nullptr; }
   /// Its last message went out, or it was unsubscribed: reads no more.
   void set_finished();
   /// TWS is lost for it (TWS_DISCONNECTED .. reconnected).
@@ -135,6 +145,12 @@ private:
   State state_ = State::opening;
   bool in_hub_ = false;
   bool tws_down_ = false;
+  // History before live: the record's pages, encoded, waiting for room.
+  void history_next();
+  void go_live();
+  std::unique_ptr<StreamHistory> history_;
+  std::string history_out_;
+  bool history_progress_ = true;
 };
 
 /// Appends a WebSocket text message (one unmasked final frame) to `out`.

@@ -53,7 +53,8 @@ std::uint16_t close_code_of(const stream::OpenError& e) {
 
 void WsConnection::open_subscriptions(std::optional<std::string> id, bool multi, int con_id,
                                       const std::vector<tws::TickType>& types,
-                                      std::optional<int> limit, std::optional<int> timeout) {
+                                      std::optional<int> limit, std::optional<int> timeout,
+                                      std::optional<std::int64_t> since_ms) {
   if (auto refused = ws::check_subscription_limit(
           subs_.size(), types.size(), state_->ws_limits.max_subscriptions_per_connection)) {
     send(ws::error_message(stream::iso_now(), {id, std::nullopt}, "RATE_LIMIT_EXCEEDED", *refused,
@@ -77,6 +78,7 @@ void WsConnection::open_subscriptions(std::optional<std::string> id, bool multi,
     p.deflate = deflate_;
     p.window = static_cast<std::size_t>(state_->config.buffer_size);
     p.slow_after = std::chrono::seconds(state_->config.slow_consumer_seconds);
+    p.since_ms = since_ms;
     auto sub = std::make_shared<WsSubscription>(executor_, weak_from_this(), p);
     subs_.emplace(p.request_id, sub);
     pending->subs.push_back(std::move(sub));
@@ -138,7 +140,7 @@ void WsConnection::answer(const std::shared_ptr<PendingOpen>& pending) {
       ended.push_back(sub);
       continue;
     }
-    sub->activate(); // reads its log from where the open placed it
+    sub->activate(state_); // reads its log from where the open placed it (or the record first)
     state_->ws_stats.subscriptions_added();
   }
   const auto& first = pending->subs.front();

@@ -61,7 +61,7 @@ void WsConnection::pump() {
     for (const auto& [rid, sub] : subs_) {
       if (!sub->active()) continue;
       auto& client = sub->client();
-      client.read(out.buffer(), out.high_water(), now);
+      sub->read(out.buffer(), out.high_water(), now);
       messages += sub->take_messages();
       if (client.finished()) {
         finished.push_back(sub);
@@ -123,7 +123,7 @@ void WsConnection::on_behind_check(boost::system::error_code ec) {
     auto& client = sub->client();
     // The socket took nothing for a while: the log ran on. Skip ahead now
     // (counted, announced), and end a client that stays behind.
-    if (!out.has_room()) client.skip_if_behind(now);
+    if (!out.has_room() && !sub->in_history()) client.skip_if_behind(now);
     messages += sub->take_messages();
     if (client.slow(now)) {
       count_sent(messages);

@@ -67,6 +67,30 @@ void ClientStream::start(const OpenResult& opened, std::string& out) {
   }
 }
 
+bool ClientStream::history_tick() {
+  ++ticks_sent_;
+  if (counters_) counters_->ticks_sent.fetch_add(1, std::memory_order_relaxed);
+  if (options_.limit && ticks_sent_ >= static_cast<std::uint64_t>(*options_.limit)) return false;
+  return true;
+}
+
+std::uint64_t ClientStream::go_live_after(std::uint64_t after_seq) {
+  const auto& log = cursor_.log();
+  const auto found = log->find_after(after_seq);
+  cursor_ = LogCursor(log, found.position);
+  live_from_ = std::max(found.position, log->head());
+  last_seq_ = after_seq + found.missing;
+  return found.missing;
+}
+
+void ClientStream::announce_lost(std::string& out, std::uint64_t n) {
+  if (n == 0) return;
+  const std::string count = std::to_string(n);
+  encoder_.info(out, "ticks_lost",
+                count + " ticks after the resume point are neither recorded nor held and were lost",
+                "\"ticks_lost\":" + count);
+}
+
 void ClientStream::attach(LogConsumer* consumer) {
   if (!readers_ || consumer_) return;
   consumer_ = consumer;

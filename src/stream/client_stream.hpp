@@ -135,6 +135,18 @@ public:
   /// For SSE: the same as read(), but the log's frames go into `batch` as
   /// views (a run of entries is one view), not copies.
   std::size_t read_sse(SseBatch& batch, std::size_t budget, Clock::time_point now);
+  /// History before live (since=, a resume older than the log's memory):
+  /// after start(), the session sends ticks from the record itself; each
+  /// counts like a tick of the log. False when it was the limit-th (the
+  /// session then ends the stream with finish(out, "limit_reached")).
+  bool history_tick();
+  /// The record gave every tick up to `after_seq`: the cursor moves to the
+  /// first tick after it that the log holds (the entries up to the head are
+  /// caught up like a resume). Returns how many ticks after `after_seq` the
+  /// log no longer holds (0: none is missing).
+  std::uint64_t go_live_after(std::uint64_t after_seq);
+  /// An `info` ticks_lost for `n` ticks neither the record nor the log has.
+  void announce_lost(std::string& out, std::uint64_t n);
   /// Nothing to read now (or finished).
   bool at_head() const;
   /// For a client whose write is still in flight: when the log has run

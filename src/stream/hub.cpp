@@ -131,7 +131,7 @@ void Hub::Impl::open(PendingOpen p) {
     p.done(std::move(r));
     return;
   }
-  if (clients_.size() + pending_opens_ >= cfg_.max_clients) {
+  if (!p.request.internal && clients_.size() + pending_opens_ >= cfg_.max_clients) {
     OpenResult r;
     r.error = rate_limited("Too many client streams: the server's limit of " +
                                std::to_string(cfg_.max_clients) + " is reached.",
@@ -250,7 +250,9 @@ void Hub::Impl::join(PendingOpen p, const tws::ContractDetails& d) {
                               "Retry later, or raise IB_STREAM_MAX_STREAMS.", cfg_.retry_after_s));
     return;
   }
-  auto seq_base = last_seq_[key];
+  auto [seq_it, fresh] = last_seq_.try_emplace(key, 0);
+  if (fresh && cfg_.seq_base_hint) seq_it->second = cfg_.seq_base_hint(key.first, key.second);
+  const auto seq_base = seq_it->second;
   auto s = std::make_shared<Subscription>(key, d, cfg_.log, seq_base);
   s->started_iso = iso_now();
   s->started_unix = unix_now();
@@ -288,7 +290,8 @@ void Hub::Impl::attach(const std::shared_ptr<Subscription>& s, PendingOpen p, bo
     r.start = head;
     r.seq_before_start = s->log->last_seq();
   }
-  ClientEntry e{p.sub, s->key, {}, r.counters};
+  ClientEntry e{p.request.internal, p.sub, s->key, {}, r.counters};
+  if (p.request.internal) ++s->internal_clients;
   e.info.id = r.stream_id;
   e.info.transport = p.request.transport;
   e.info.remote = p.request.remote;
@@ -310,11 +313,13 @@ void Hub::Impl::close(std::uint64_t stream_id) {
   auto it = clients_.find(stream_id);
   if (it == clients_.end()) return;
   const auto key = it->second.key;
+  const bool internal = it->second.internal;
   clients_.erase(it);
   auto sit = subs_.find(key);
   if (sit == subs_.end()) return;
   auto& s = sit->second;
   std::erase_if(s->clients, [&](const auto& c) { return c.first == stream_id; });
+  if (internal && s->internal_clients > 0) --s->internal_clients;
   maybe_linger(s);
 }
 
@@ -338,13 +343,25 @@ std::vector<StoppedStream> Hub::Impl::stop(std::optional<int> con_id, EndReason 
     if (!con_id || key.first == *con_id) keys.push_back(key);
   for (const auto& key : keys) {
     auto s = subs_.at(key);
-    stopped.push_back({key.first, std::string(tws::to_string(key.second)), s->clients.size()});
-    auto clients = std::move(s->clients);
-    s->clients.clear();
-    for (auto& [id, sub] : clients) {
+    // A tracked stream's recorder stays (DELETE /tracked ends it) unless the
+    // server shuts down; so does its upstream.
+    const bool keep_recorders = reason != EndReason::shutdown && s->internal_clients > 0;
+    std::vector<std::pair<std::uint64_t, std::shared_ptr<Subscriber>>> ended, kept;
+    for (auto& c : s->clients) {
+      auto it = clients_.find(c.first);
+      const bool internal = it != clients_.end() && it->second.internal;
+      (keep_recorders && internal ? kept : ended).push_back(std::move(c));
+    }
+    s->clients = std::move(kept);
+    if (keep_recorders && ended.empty()) continue;
+    stopped.push_back({key.first, std::string(tws::to_string(key.second)),
+                       ended.size() - (keep_recorders ? 0 : s->internal_clients)});
+    for (auto& [id, sub] : ended) {
       clients_.erase(id);
       sub->end(reason, std::nullopt);
     }
+    if (keep_recorders) continue;
+    s->internal_clients = 0;
     auto waiting = std::move(s->waiting);
     s->waiting.clear();
     for (auto& w : waiting)
@@ -375,7 +392,8 @@ HubSnapshot Hub::Impl::snapshot() const {
     u.started = s->started_iso;
     u.ticks = s->ticks;
     u.rate = s->rate.per_second(now, s->started_unix);
-    u.clients = s->clients.size();
+    u.clients = s->clients.size() - s->internal_clients;
+    u.tracked = s->internal_clients > 0;
     u.req_id = s->req_id;
     switch (s->state) {
     case Subscription::State::pending: u.state = "starting"; break;
@@ -387,6 +405,7 @@ HubSnapshot Hub::Impl::snapshot() const {
     snap.upstreams.push_back(std::move(u));
   }
   for (const auto& [id, c] : clients_) {
+    if (c.internal) continue;
     auto info = c.info;
     info.ticks_sent = c.counters->ticks_sent.load(std::memory_order_relaxed);
     info.dropped = c.counters->dropped.load(std::memory_order_relaxed);

@@ -95,6 +95,10 @@ struct OpenRequest {
   int timeout_seconds = 300;
   /// The event loop the client reads on (its log reader group).
   boost::asio::io_context* loop = nullptr;
+  /// The recorder of a tracked stream, not a client: not counted against
+  /// max_clients, not listed in snapshots, not ended by stop(); while it is
+  /// there the upstream stays open (and shows `tracked`).
+  bool internal = false;
 };
 
 struct OpenResult {
@@ -140,8 +144,9 @@ struct HubSnapshot {
     std::uint64_t ticks = 0;
     double rate = 0.0; // ticks/s over the last minute (or since start)
     std::size_t clients = 0;
-    int req_id = 0;    // current TWS request id (0 while disconnected)
-    std::string state; // "live", "stale", "disconnected", "lingering"
+    int req_id = 0;       // current TWS request id (0 while disconnected)
+    std::string state;    // "live", "stale", "disconnected", "lingering"
+    bool tracked = false; // kept open by the recorder
   };
   struct ClientInfo {
     std::uint64_t id = 0;
@@ -190,6 +195,10 @@ struct HubConfig {
   std::chrono::milliseconds same_request_spacing{15000};
   /// TWS refused the subscription (10190): Retry-After for the 429.
   int retry_after_s = 5;
+  /// The sequence number a stream that this process has not numbered yet
+  /// continues from (the record's last one), so that ids stay unique across
+  /// restarts. Called on the Hub's strand; must be quick. Unset: 0.
+  std::function<std::uint64_t(int con_id, tws::TickType type)> seq_base_hint;
 };
 
 class Hub : public std::enable_shared_from_this<Hub> {
@@ -219,6 +228,13 @@ public:
   void stop(std::optional<int> con_id, std::function<void(std::vector<StoppedStream>)> done);
 
   void snapshot(std::function<void(HubSnapshot)> done);
+
+  /// reqHistoricalTicks for `con_id` (request.contract is filled in from
+  /// the contract's details, looked up when not cached). `done` runs once,
+  /// on the Hub's strand (post to your own loop for real work); without a
+  /// TWS connection it gets ClientError::not_connected.
+  void historical_ticks(int con_id, tws::HistoricalTicksRequest request,
+                        tws::Client::HistoricalTicksHandler done);
 
   /// Ends every client with EndReason::shutdown, refuses new streams,
   /// cancels upstream, disconnects from TWS; then `done`.

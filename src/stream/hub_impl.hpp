@@ -85,10 +85,12 @@ struct Subscription {
   std::shared_ptr<boost::asio::steady_timer> linger_timer;
   std::shared_ptr<boost::asio::steady_timer> rerequest_timer;
 
-  std::string name() const; // "AAPL (265598) BidAsk"
+  std::string name() const;         // "AAPL (265598) BidAsk"
+  std::size_t internal_clients = 0; // recorders among `clients` (tracked when > 0)
 };
 
 struct ClientEntry {
+  bool internal = false; // OpenRequest::internal (the recorder)
   std::shared_ptr<Subscriber> sub;
   StreamKeyPair key;
   HubSnapshot::ClientInfo info;
@@ -139,7 +141,7 @@ struct Hub::Impl : std::enable_shared_from_this<Hub::Impl> {
   std::uint64_t total_ticks_ = 0;
   // Scratch buffers of on_tick / notify: a tick's encodings are built here
   // and copied into the log (no allocation per tick once warm).
-  std::string data_scratch_, sse_scratch_, ws_scratch_;
+  std::string data_scratch_, sse_scratch_, ws_scratch_, record_scratch_;
 
   void request_upstream(const std::shared_ptr<Subscription>& s);
   void cancel_upstream(Subscription& s);
@@ -179,6 +181,10 @@ struct Hub::Impl : std::enable_shared_from_this<Hub::Impl> {
   void maybe_linger(const std::shared_ptr<Subscription>& s);
   std::vector<StoppedStream> stop(std::optional<int> con_id, EndReason reason);
   HubSnapshot snapshot() const;
+
+  // ---- historical ticks (hub_history.cpp)
+  void historical_ticks(int con_id, tws::HistoricalTicksRequest request,
+                        tws::Client::HistoricalTicksHandler done);
 };
 
 OpenError rate_limited(std::string message, std::string details, int retry_after_s);

@@ -154,8 +154,8 @@ Log::Log(std::uint64_t seq_base, LogLimits limits)
 Log::~Log() = default;
 
 std::uint64_t Log::append(EntryKind kind, std::string_view sse, std::string_view ws,
-                          std::string_view code) {
-  const std::size_t other = ws.size() + code.size();
+                          std::string_view code, std::string_view record) {
+  const std::size_t other = ws.size() + code.size() + record.size();
   const std::size_t need = sse.size() + other;
   Chunk* c = chunks_.empty() ? nullptr : chunks_.back().get();
   if (!c || c->count == c->entry_capacity || c->sse_used + sse.size() > c->sse_capacity ||
@@ -180,6 +180,7 @@ std::uint64_t Log::append(EntryKind kind, std::string_view sse, std::string_view
   e.sse = put(sse_at, sse);
   e.ws = put(other_at, ws);
   e.code = put(other_at + ws.size(), code);
+  e.record = put(other_at + ws.size() + code.size(), record);
   c->sse_used += sse.size();
   c->other_used += other;
   ++c->count;
@@ -243,6 +244,38 @@ Log::Resume Log::resume_after(std::uint64_t last_seen) const {
     if (found_position) break;
   }
   if (last_seen + 1 < first_held) r.lost = first_held - (last_seen + 1);
+  return r;
+}
+
+Log::After Log::find_after(std::uint64_t seq) const {
+  // Entries below head() are published and immutable; their chunks are
+  // found under the chunk lock. Sequence numbers never decrease.
+  const std::lock_guard lock(chunks_mutex_);
+  const std::uint64_t head = head_.load(std::memory_order_acquire);
+  After r{head, 0};
+  bool first_tick = true;
+  for (const auto& c : chunks_) {
+    if (c->first >= head) break;
+    const auto n = static_cast<std::uint32_t>(std::min<std::uint64_t>(
+        head - c->first,
+        c->sealed.load(std::memory_order_acquire) == kOpen ? c->entry_capacity : c->sealed.load()));
+    // The chunk's last entry tells whether the tick is in it.
+    if (n == 0 || c->entries[n - 1].seq <= seq) {
+      for (std::uint32_t i = 0; i < n && first_tick; ++i)
+        if (c->entries[i].is_tick()) first_tick = false;
+      continue;
+    }
+    for (std::uint32_t i = 0; i < n; ++i) {
+      const LogEntry& e = c->entries[i];
+      if (!e.is_tick()) continue;
+      if (first_tick && e.seq > seq + 1) r.missing = e.seq - (seq + 1);
+      first_tick = false;
+      if (e.seq > seq) {
+        r.position = c->first + i;
+        return r;
+      }
+    }
+  }
   return r;
 }
 

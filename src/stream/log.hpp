@@ -57,6 +57,9 @@ struct LogEntry {
   std::string_view sse;  // the SSE frame
   std::string_view ws;   // the WebSocket message after its per-client prefix
   std::string_view code; // a notice's code (TWS_DISCONNECTED, reconnected, ...)
+  /// A tick's fields and receive time, packed (tick_fields.hpp): what the
+  /// recorder stores. Empty for notices (and for ticks appended without).
+  std::string_view record;
 
   bool is_tick() const { return kind == EntryKind::tick; }
 };
@@ -127,7 +130,7 @@ public:
   /// sequence number. Returns the entry's position. Not visible to readers
   /// before publish().
   std::uint64_t append(EntryKind kind, std::string_view sse, std::string_view ws,
-                       std::string_view code = {});
+                       std::string_view code = {}, std::string_view record = {});
   /// Makes what was appended visible and wakes the reader groups.
   void publish();
   /// The reader group of `loop` (made on first use).
@@ -151,6 +154,13 @@ public:
   std::uint64_t head() const { return head_.load(std::memory_order_acquire); }
   /// The oldest position held.
   std::uint64_t tail() const { return tail_.load(std::memory_order_acquire); }
+  /// Any thread: the first tick held whose sequence number is greater than
+  /// `seq` (a client that got ticks up to `seq` elsewhere goes on there).
+  struct After {
+    std::uint64_t position = 0; // that tick's position (head when none yet)
+    std::uint64_t missing = 0;  // ticks after `seq` no longer held before it
+  };
+  After find_after(std::uint64_t seq) const;
   /// Bytes of the entries held (for snapshots and tests).
   std::size_t bytes_held() const { return bytes_held_.load(std::memory_order_relaxed); }
 

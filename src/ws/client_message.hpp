@@ -20,8 +20,9 @@ struct Subscribe {
   std::string id;      // client request id, 1..128 characters
   int contract_id = 0; // 1..2147483647
   tws::TickType tick_type = tws::TickType::last;
-  std::optional<int> limit;   // 1..10000; unset = unlimited
-  std::optional<int> timeout; // 5..3600 s; unset = the server default
+  std::optional<int> limit;         // 1..10000; unset = unlimited
+  std::optional<int> timeout;       // 5..3600 s; unset = the server default
+  std::optional<std::string> since; // history then live (checked by the server)
 };
 
 struct MultiSubscribe {
@@ -30,6 +31,7 @@ struct MultiSubscribe {
   std::vector<tws::TickType> tick_types; // 1..4, unique, in the client's order
   std::optional<int> limit;
   std::optional<int> timeout;
+  std::optional<std::string> since;
 };
 
 struct Unsubscribe {

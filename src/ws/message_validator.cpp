@@ -274,6 +274,11 @@ std::optional<int> optional_int(const json::object& o, std::string_view key) {
   return std::nullopt;
 }
 
+std::optional<std::string> optional_string(const json::object& o, std::string_view key) {
+  if (const auto* v = o.if_contains(key)) return std::string(v->get_string());
+  return std::nullopt;
+}
+
 tws::TickType tick_type_of(const json::value& v) {
   // The schema's enum admits exactly the strings parse_tick_type knows.
   return *tws::parse_tick_type(v.get_string());
@@ -289,15 +294,18 @@ ClientMessage to_message(std::string_view type, const json::object& o, std::stri
   if (type == "subscribe") {
     return Subscribe{std::move(id),
                      static_cast<int>(data.at("contract_id").to_number<std::int64_t>()),
-                     tick_type_of(data.at("tick_type")), optional_int(params, "limit"),
-                     optional_int(params, "timeout")};
+                     tick_type_of(data.at("tick_type")),
+                     optional_int(params, "limit"),
+                     optional_int(params, "timeout"),
+                     optional_string(params, "since")};
   }
   if (type == "multi_subscribe") {
     MultiSubscribe m{std::move(id),
                      static_cast<int>(data.at("contract_id").to_number<std::int64_t>()),
                      {},
                      optional_int(params, "limit"),
-                     optional_int(params, "timeout")};
+                     optional_int(params, "timeout"),
+                     optional_string(params, "since")};
     for (const auto& t : data.at("tick_types").get_array()) m.tick_types.push_back(tick_type_of(t));
     return m;
   }

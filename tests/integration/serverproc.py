@@ -141,6 +141,10 @@ def _server_env(env, clear_env):
             if k.startswith("IB_STREAM_"):
                 del e[k]
     e.update({k: str(v) for k, v in (env or {}).items()})
+    # The record goes to a directory of the test's own unless it names one:
+    # never ./data of the source tree, never shared by parallel tests.
+    if "IB_STREAM_DATA_DIR" not in e:
+        e["IB_STREAM_DATA_DIR"] = tempfile.mkdtemp(prefix="ibs-data-")
     return e
 
 

@@ -60,7 +60,7 @@ TEST(Cors, WildcardOrEchoedOrigin) {
   h = list.headers("https://evil.example");
   for (const auto& [name, value] : h) EXPECT_NE(name, "Access-Control-Allow-Origin");
   const auto pre = list.preflight_headers();
-  EXPECT_EQ(pre[0].second, "GET, DELETE, OPTIONS");
+  EXPECT_EQ(pre[0].second, "GET, POST, DELETE, OPTIONS");
   EXPECT_EQ(pre[1].second, "Authorization, Last-Event-ID, Content-Type");
 }
 

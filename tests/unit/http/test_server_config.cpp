@@ -45,7 +45,10 @@ TEST(ServerConfig, DefaultsAreTheApiTable) {
   EXPECT_EQ(c.ws_max_message_bytes, 1048576);
   EXPECT_EQ(c.ws_tws_grace, 60);
   EXPECT_EQ(c.ws_idle_timeout, 300);
-  EXPECT_EQ(http::server_settings().size(), 26u);
+  EXPECT_EQ(http::server_settings().size(), 27u);
+  EXPECT_EQ(c.data_dir, "./data");
+  EXPECT_EQ(c.retention_days, 30);
+  EXPECT_TRUE(c.track.empty());
 }
 
 TEST(ServerConfig, EveryVariableIsRead) {
@@ -245,6 +248,31 @@ TEST(ServerConfig, CommandLineIsSplitIntoFlags) {
   EXPECT_TRUE(std::holds_alternative<std::string>(http::parse_command_line({"8000"})));
   EXPECT_NE(http::server_usage().find("IB_STREAM_API_KEY"), std::string::npos);
   EXPECT_NE(http::server_usage().find("--drain-seconds"), std::string::npos);
+}
+
+} // namespace
+
+namespace {
+
+TEST(ServerConfig, TrackedStreamsFromEnvironmentAndFlag) {
+  auto r = load({{"IB_STREAM_TRACK", "265598:BidAsk,Last"}});
+  ASSERT_TRUE(std::holds_alternative<http::ServerConfig>(r)) << std::get<std::string>(r);
+  const auto& c = std::get<http::ServerConfig>(r);
+  EXPECT_EQ(c.track.at(265598),
+            (std::set<tws::TickType>{tws::TickType::bid_ask, tws::TickType::last}));
+  r = load({{"IB_STREAM_TRACK", "1:Last"}}, {{"--track", "2:MidPoint"}});
+  ASSERT_TRUE(std::holds_alternative<http::ServerConfig>(r));
+  EXPECT_EQ(std::get<http::ServerConfig>(r).track.count(2), 1u) << "the flag wins";
+  EXPECT_EQ(std::get<http::ServerConfig>(r).track.count(1), 0u);
+  r = load({{"IB_STREAM_TRACK", "265598:Bid"}});
+  ASSERT_TRUE(std::holds_alternative<std::string>(r));
+  const auto& err = std::get<std::string>(r);
+  EXPECT_NE(err.find("IB_STREAM_TRACK"), std::string::npos) << err;
+  EXPECT_NE(err.find("'Bid'"), std::string::npos) << err;
+  EXPECT_EQ(err.find('\n'), std::string::npos) << "one line";
+  r = load({}, {{"--track", "abc"}});
+  ASSERT_TRUE(std::holds_alternative<std::string>(r));
+  EXPECT_NE(std::get<std::string>(r).find("--track"), std::string::npos);
 }
 
 } // namespace

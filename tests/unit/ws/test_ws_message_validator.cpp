@@ -260,7 +260,7 @@ TEST(WsMessageValidator, ExtraProperties) {
   expect_error(
       R"({"type":"subscribe","id":"1","data":{"contract_id":1,"tick_type":"Last","params":{"format":"sse"}}})",
       "data.params.format",
-      "data.params.format: property is not allowed (allowed: limit, timeout)");
+      "data.params.format: property is not allowed (allowed: limit, timeout, since)");
   expect_error(R"({"type":"get_stats","id":"1","data":{}})", "data",
                "data: property is not allowed (allowed: type, id)");
   expect_error(R"({"type":"unsubscribe_all","id":"1","data":{"request_id":"x"}})", "data",
