@@ -261,6 +261,50 @@ class Gaps(RecorderCase):
             with self.subTest(tick_type=tt):
                 self.assert_record_is_market(AAPL, tt, expect_backfill=tt != "Last")
 
+    def test_connectivity_lost_and_farm_down_are_backfilled(self):
+        sim = self.sim()
+        server = self.server(sim, track=f"{AAPL}:BidAsk,MidPoint")
+        keys = [f"{AAPL}:BidAsk", f"{AAPL}:MidPoint"]
+        self.wait_recorded(server, keys[0], 20)
+        sim.admin("lost")  # 1100: no ticks
+        time.sleep(2.5)
+        sim.admin("restored lost")  # 1101: the server re-requests
+        self.wait_gaps_done(server, keys)
+        n = len(self.tracked(server)[keys[0]]["gaps"]["list"])
+        sim.admin("farm-down usfarm")  # 2103: the farm's ticks stop
+        time.sleep(2.5)
+        sim.admin("farm-up usfarm")
+        server.wait_for(lambda: len(self.tracked(server)[keys[0]]["gaps"]["list"]) > n,
+                        timeout=30, what="a gap for the farm outage")
+        self.wait_gaps_done(server, keys)
+        for k in keys:
+            states = [g["state"] for g in self.tracked(server)[k]["gaps"]["list"]]
+            self.assertEqual(set(states), {"filled"}, states)
+        n = self.tracked(server)[keys[0]]["ticks_recorded"]
+        self.wait_recorded(server, keys[0], n + 10)
+        server.stop()
+        for tt in ("BidAsk", "MidPoint"):
+            with self.subTest(tick_type=tt):
+                self.assert_record_is_market(AAPL, tt, expect_backfill=True)
+
+    def test_what_ib_cannot_fill_stays_a_gap(self):
+        port = simproc.free_port()
+        sim = self.sim(port=port)
+        server = self.server(sim, track=f"{AAPL}:BidAsk")
+        key = f"{AAPL}:BidAsk"
+        self.wait_recorded(server, key, 20)
+        sim.kill()
+        time.sleep(2)
+        # A TWS whose history starts only now: the outage cannot be filled.
+        self.start_time = now_s()
+        self.sim(port=port)
+        self.wait_gaps_done(server, [key])
+        gap = self.tracked(server)[key]["gaps"]["list"][-1]
+        self.assertIn(gap["state"], ("unfillable", "partial"), gap)
+        self.assertTrue(gap["detail"], gap)
+        summary = server.get(f"/history/{AAPL}").json()
+        self.assertIn(gap["state"], json.dumps(summary), summary)
+
     def test_kill9_loses_at_most_a_batch_and_restart_backfills(self):
         sim = self.sim()
         server = self.server(sim)
