@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <optional>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace fuzz {
@@ -45,6 +46,20 @@ inline std::optional<std::uint64_t> reference_unsigned(std::string_view s) {
     v = v * 10 + d;
   }
   return v;
+}
+
+/// Reference parse of an SSE event id (README "Recording and history"):
+/// `N` (a live tick) or `N.K` (a backfilled tick, K from 1 to UINT32_MAX),
+/// each part as reference_unsigned.
+inline std::optional<std::pair<std::uint64_t, std::uint32_t>>
+reference_event_id(std::string_view s) {
+  const auto dot = s.find('.');
+  const auto seq = reference_unsigned(s.substr(0, dot));
+  if (!seq) return std::nullopt;
+  if (dot == std::string_view::npos) return std::pair<std::uint64_t, std::uint32_t>{*seq, 0};
+  const auto sub = reference_unsigned(s.substr(dot + 1));
+  if (!sub || *sub == 0 || *sub > UINT32_MAX) return std::nullopt;
+  return std::pair<std::uint64_t, std::uint32_t>{*seq, static_cast<std::uint32_t>(*sub)};
 }
 
 } // namespace fuzz

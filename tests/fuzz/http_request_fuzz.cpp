@@ -78,7 +78,11 @@ void check_stream_params(const http::Route& route, std::optional<std::string_vie
   if (req.limit) check(*req.limit >= http::kMinLimit && *req.limit <= http::kMaxLimit);
   check(req.timeout_seconds == kDefaultTimeout ||
         (req.timeout_seconds >= http::kMinTimeout && req.timeout_seconds <= http::kMaxTimeout));
-  if (last_event_id) check(req.last_event_id == fuzz::reference_unsigned(*last_event_id));
+  if (last_event_id) {
+    const auto expected = fuzz::reference_event_id(*last_event_id);
+    check(expected.has_value() && req.last_event_id == expected->first &&
+          req.last_event_sub == expected->second);
+  }
 }
 
 /// True when a parameter of `query` named api_key (after percent-decoding)

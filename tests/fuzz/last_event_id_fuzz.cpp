@@ -9,7 +9,8 @@
 // the server percent-decodes them).
 //
 // Invariants: the header value is accepted exactly when it is 1..20 ASCII
-// digits whose value fits 64 bits, and then gives that value; the query
+// digits whose value fits 64 bits, optionally followed by `.` and a
+// backfilled tick's position (1..UINT32_MAX), and then gives them; the query
 // parameter, once percent-decoded, follows the same rule; a rejection is a
 // 400 INVALID_PARAMETER that names the id; the verdict is deterministic.
 //
@@ -32,11 +33,11 @@ namespace {
 
 using fuzz::check;
 
-std::optional<std::uint64_t>
+std::optional<std::pair<std::uint64_t, std::uint32_t>>
 accepted_id(const std::variant<http::StreamRequest, http::ApiError>& r) {
   if (const auto* req = std::get_if<http::StreamRequest>(&r)) {
     check(req->last_event_id.has_value());
-    return req->last_event_id;
+    return std::pair{*req->last_event_id, req->last_event_sub};
   }
   const auto& err = std::get<http::ApiError>(r);
   check(err.status == 400 && err.code == "INVALID_PARAMETER" &&
@@ -70,7 +71,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // The header always wins; a query parameter beside it must not matter.
     const std::string query = (mode & 2) != 0 ? "last_event_id=7" : "";
     const auto r = http::parse_stream_request("265598", std::nullopt, query, 300, id);
-    const auto expected = fuzz::reference_unsigned(id);
+    const auto expected = fuzz::reference_event_id(id);
     check(accepted_id(r) == expected);
     check(accepted_id(http::parse_stream_request("265598", std::nullopt, query, 300, id)) ==
           expected);
@@ -85,6 +86,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto value = decoded_query_value(query);
   if (id.find('&') != std::string_view::npos || !boost::urls::parse_query(query)) return 0;
   check(value.has_value());
-  check(accepted_id(r) == fuzz::reference_unsigned(*value));
+  check(accepted_id(r) == fuzz::reference_event_id(*value));
   return 0;
 }
