@@ -3,15 +3,21 @@
 // benchmark scenarios and writes bench/RESULTS.md.
 //
 //   fanout / breadth: TwsFeed -> ib-stream-server (child) -> N clients
+//   record:           the same fan-out at one rate while K more contracts are
+//                     tracked (--track) and fed at each --track-rates total,
+//                     the recorder sampled through GET /tracked
+//   history:          a recorded day read back from /history (history_scenario.cpp)
 //   ceiling:          RawFanout -> N SSE clients (no server)
 //   idle:             N clients held open on a silent stream
 //
 // --count-allocs LD_PRELOADs libibs_alloc_count.so (alloc_count.cpp) into the
 // server and reports the server's heap allocations in each step's window.
 #include "alloc_count.hpp"
+#include "history_scenario.hpp"
 #include "load_generator.hpp"
 #include "proc_stats.hpp"
 #include "raw_fanout.hpp"
+#include "recorder_watch.hpp"
 #include "server_process.hpp"
 #include "stamped_tick.hpp"
 #include "tws_feed.hpp"
@@ -38,9 +44,10 @@ using namespace bench;
 using namespace std::chrono_literals;
 
 constexpr int kFirstConId = 1001;
+constexpr int kFirstTrackedConId = 5001; // record: the tracked contracts
 
 struct Options {
-  std::string scenario = "fanout"; // fanout | breadth | idle | ceiling
+  std::string scenario = "fanout"; // fanout | breadth | record | history | idle | ceiling
   Transport transport = Transport::sse;
   int clients = 100;
   int upstreams = 1;
@@ -54,18 +61,38 @@ struct Options {
   std::string server;
   std::string server_log;
   bool count_allocs = false;
+  int track_upstreams = 0;               // record: contracts tracked (recorded)
+  std::vector<double> track_rates = {0}; // record: their total ticks/s, one per step
+  std::string data_dir;                  // record, history: the server's --data-dir
+  long history_ticks = 1000000;          // history: ticks recorded, then read back
+  double fill_rate = 100000;             // history: ticks/s while recording them
+  int page_limit = 100000;               // history: limit= of each page
 };
 
 [[noreturn]] void usage(const std::string& why) {
   std::fprintf(
       stderr,
       "ib-stream-bench: %s\n"
-      "usage: ib-stream-bench [--scenario fanout|breadth|idle|ceiling] [--transport sse|ws]\n"
-      "  [--clients N] [--upstreams U] [--rates R1,R2,...] [--duration S] [--warmup S]\n"
-      "  [--buffer-size B] [--max-p99-ms MS] [--stop-p99-ms MS] [--all-rates] [--server PATH]\n"
-      "  [--server-log FILE] [--count-allocs]\n",
+      "usage: ib-stream-bench [--scenario fanout|breadth|record|history|idle|ceiling]\n"
+      "  [--transport sse|ws] [--clients N] [--upstreams U] [--rates R1,R2,...] [--duration S]\n"
+      "  [--warmup S] [--buffer-size B] [--max-p99-ms MS] [--stop-p99-ms MS] [--all-rates]\n"
+      "  [--server PATH] [--server-log FILE] [--count-allocs]\n"
+      "  record:  --data-dir DIR --track-upstreams K --track-rates T1,T2,... (total ticks/s)\n"
+      "  history: --data-dir DIR [--history-ticks N] [--fill-rate R] [--page-limit L]\n",
       why.c_str());
   std::exit(2);
+}
+
+std::vector<double> parse_list(const std::string& v) {
+  std::vector<double> out;
+  std::size_t start = 0;
+  while (start <= v.size()) {
+    const auto comma = v.find(',', start);
+    out.push_back(std::stod(v.substr(start, comma - start)));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
 }
 
 Options parse(int argc, char** argv) {
@@ -83,17 +110,15 @@ Options parse(int argc, char** argv) {
       o.transport = v == "ws" ? Transport::ws : Transport::sse;
     } else if (a == "--clients") o.clients = std::stoi(value());
     else if (a == "--upstreams") o.upstreams = std::stoi(value());
-    else if (a == "--rates") {
-      o.rates.clear();
-      const std::string v = value();
-      std::size_t start = 0;
-      while (start <= v.size()) {
-        const auto comma = v.find(',', start);
-        o.rates.push_back(std::stod(v.substr(start, comma - start)));
-        if (comma == std::string::npos) break;
-        start = comma + 1;
-      }
-    } else if (a == "--duration") o.duration = std::stod(value());
+    else if (a == "--rates") o.rates = parse_list(value());
+    else if (a == "--track-rates") {
+      o.track_rates = parse_list(value());
+    } else if (a == "--track-upstreams") o.track_upstreams = std::stoi(value());
+    else if (a == "--data-dir") o.data_dir = value();
+    else if (a == "--history-ticks") o.history_ticks = std::stol(value());
+    else if (a == "--fill-rate") o.fill_rate = std::stod(value());
+    else if (a == "--page-limit") o.page_limit = std::stoi(value());
+    else if (a == "--duration") o.duration = std::stod(value());
     else if (a == "--warmup") o.warmup = std::stod(value());
     else if (a == "--buffer-size") o.buffer_size = std::stoi(value());
     else if (a == "--max-p99-ms") o.max_p99_ms = std::stod(value());
@@ -104,9 +129,15 @@ Options parse(int argc, char** argv) {
     else if (a == "--count-allocs") o.count_allocs = true;
     else usage("unknown option " + a);
   }
-  if (o.scenario != "fanout" && o.scenario != "breadth" && o.scenario != "idle" &&
-      o.scenario != "ceiling")
+  if (o.scenario != "fanout" && o.scenario != "breadth" && o.scenario != "record" &&
+      o.scenario != "history" && o.scenario != "idle" && o.scenario != "ceiling")
     usage("unknown scenario " + o.scenario);
+  if ((o.scenario == "record" || o.scenario == "history") && o.data_dir.empty())
+    usage("--scenario " + o.scenario + " needs --data-dir (the record's directory)");
+  if (o.scenario == "record" && o.track_upstreams < 1)
+    usage("--scenario record needs --track-upstreams K >= 1");
+  if (o.scenario == "history" && (o.history_ticks < 1 || o.fill_rate <= 0 || o.page_limit < 1))
+    usage("--history-ticks, --fill-rate and --page-limit are positive");
   if (o.clients < 1 || o.upstreams < 1 || o.duration <= 0) usage("bad numbers");
   if (o.scenario == "ceiling" && (o.upstreams != 1 || o.transport != Transport::sse))
     usage("the ceiling is one stream of SSE bytes");
@@ -152,16 +183,26 @@ bool wait_for(const std::function<bool()>& pred, std::chrono::milliseconds limit
 
 const char* transport_name(Transport t) { return t == Transport::ws ? "ws" : "sse"; }
 
+/// The --track value of the record scenario: K BidAsk streams.
+std::string track_spec(int k) {
+  std::string spec;
+  for (int i = 0; i < k; ++i)
+    spec += (i ? ";" : "") + std::to_string(kFirstTrackedConId + i) + ":BidAsk";
+  return spec;
+}
+
 /// The feed side of a run: the TWS feed (with the server) or the raw ceiling.
 struct Source {
   std::function<void(double)> set_rate;
   std::function<std::map<int, std::uint64_t>()> last_seqs;
 };
 
+/// Ticks written between `base` and `end` to contracts [first, first + count).
 std::uint64_t total_over(const std::map<int, std::uint64_t>& end,
-                         const std::map<int, std::uint64_t>& base) {
+                         const std::map<int, std::uint64_t>& base, int first, int count) {
   std::uint64_t n = 0;
   for (const auto& [con, last] : end) {
+    if (con < first || con >= first + count) continue;
     const auto it = base.find(con);
     const std::uint64_t b = it == base.end() ? 0 : it->second;
     n += last > b ? last - b : 0;
@@ -169,8 +210,39 @@ std::uint64_t total_over(const std::map<int, std::uint64_t>& end,
   return n;
 }
 
+/// The record scenario's end: the tracked feed stopped, the recorder drained
+/// (nothing pending, ticks_recorded still), what it recorded in all.
+void print_record_total(TwsFeed& feed, std::uint16_t port, int tracked) {
+  for (int i = 0; i < tracked; ++i) feed.set_contract_rate(kFirstTrackedConId + i, 0);
+  std::this_thread::sleep_for(50ms);
+  std::uint64_t fed = 0;
+  for (const auto& [con, seq] : feed.last_seqs())
+    if (con >= kFirstTrackedConId && con < kFirstTrackedConId + tracked) fed += seq;
+  TrackedSample last;
+  wait_for(
+      [&] {
+        const auto s = sample_tracked(port);
+        const bool still = s.ok && s.pending_ticks == 0 && s.lag_ticks == 0 &&
+                           s.ticks_recorded == last.ticks_recorded;
+        last = s;
+        return still;
+      },
+      30s);
+  std::printf("{\"scenario\":\"record_total\",\"track_upstreams\":%d,\"fed\":%llu,"
+              "\"ticks_recorded\":%llu,\"gaps\":%llu,\"gaps_open\":%llu,"
+              "\"recorder_status\":\"%s\"}\n",
+              tracked, static_cast<unsigned long long>(fed),
+              static_cast<unsigned long long>(last.ticks_recorded),
+              static_cast<unsigned long long>(last.gaps),
+              static_cast<unsigned long long>(last.gaps_open), last.status.c_str());
+  std::fflush(stdout);
+}
+
 int run(const Options& o, const char* argv0) {
   raise_fd_limit();
+  if (o.scenario == "history")
+    return run_history({o.server.empty() ? default_server(argv0) : o.server, o.server_log,
+                        o.data_dir, o.history_ticks, o.fill_rate, o.page_limit});
   now_ns(); // the harness epoch
   rlimit rl{};
   getrlimit(RLIMIT_NOFILE, &rl);
@@ -198,15 +270,27 @@ int run(const Options& o, const char* argv0) {
       allocs = std::make_unique<AllocCountFile>();
       env = {"LD_PRELOAD=" + alloc_count_library(), "IBS_ALLOC_COUNT_FILE=" + allocs->path()};
     }
-    server = std::make_unique<ServerProcess>(
-        binary,
-        std::vector<std::string>{"--ports", std::to_string(feed->port()), "--client-id", "7",
-                                 "--log-level", "warn", "--max-clients",
-                                 std::to_string(std::max(10000, o.clients + 100)), "--max-streams",
-                                 std::to_string(std::max(50, o.upstreams + 10)), "--buffer-size",
-                                 std::to_string(o.buffer_size), "--ws-max-connections-per-ip",
-                                 "100000", "--drain-seconds", "0"},
-        o.server_log, env);
+    std::vector<std::string> args{
+        "--ports",
+        std::to_string(feed->port()),
+        "--client-id",
+        "7",
+        "--log-level",
+        "warn",
+        "--max-clients",
+        std::to_string(std::max(10000, o.clients + 100)),
+        "--max-streams",
+        std::to_string(std::max(50, o.upstreams + o.track_upstreams + 10)),
+        "--buffer-size",
+        std::to_string(o.buffer_size),
+        "--ws-max-connections-per-ip",
+        "100000",
+        "--drain-seconds",
+        "0"};
+    if (o.scenario == "record") // the bench's ticks are of 2023: keep every day
+      args.insert(args.end(), {"--track", track_spec(o.track_upstreams), "--data-dir", o.data_dir,
+                               "--retention-days", "0"});
+    server = std::make_unique<ServerProcess>(binary, std::move(args), o.server_log, env);
     port = server->port();
     // A server that got this far has allocated: nothing counted means the
     // preload did not take (a static or sanitizer allocator, a setuid binary).
@@ -232,7 +316,8 @@ int run(const Options& o, const char* argv0) {
   wait_for([&] { return clients.streaming() + clients.failed() >= o.clients; }, 120s);
   const double accept_s =
       clients.streaming() > 0 ? static_cast<double>(clients.last_open_ns() - t_connect) / 1e9 : 0.0;
-  if (feed) wait_for([&] { return feed->subscriptions() >= o.upstreams; }, 20s);
+  const int tracked = o.scenario == "record" ? o.track_upstreams : 0;
+  if (feed) wait_for([&] { return feed->subscriptions() >= o.upstreams + tracked; }, 20s);
   // Accepting clients allocates: a counter that stood still was counting a
   // process that exec'd away (a wrapper script), not the server.
   if (allocs && clients.streaming() > 0 && allocs->allocations() == allocs_before_clients)
@@ -261,7 +346,26 @@ int run(const Options& o, const char* argv0) {
     source.set_rate(0);
     std::this_thread::sleep_for(30ms); // a batch being written lands in last_seqs
   };
-  for (const double rate : o.rates) {
+  // Steps: (clients' feed rate per upstream, tracked contracts' total rate).
+  std::vector<std::pair<double, double>> steps;
+  if (o.scenario == "record")
+    for (const double t : o.track_rates) steps.emplace_back(o.rates.front(), t);
+  else
+    for (const double r : o.rates) steps.emplace_back(r, 0.0);
+  for (const auto& [rate, track_rate] : steps) {
+    if (tracked > 0) {
+      // Each step starts from an empty queue: the backlog of a step the
+      // recorder did not keep up with is not the next step's.
+      wait_for(
+          [&] {
+            const auto s = sample_tracked(port);
+            return s.ok && s.pending_ticks == 0 && s.lag_ticks == 0;
+          },
+          60s);
+      for (int i = 0; i < tracked; ++i)
+        feed->set_contract_rate(kFirstTrackedConId + i, track_rate / tracked);
+      std::this_thread::sleep_for(1s); // the recorder reaches its steady state
+    }
     // Warm-up at the rate, then pause: the window starts from a quiet stream.
     source.set_rate(rate);
     std::this_thread::sleep_for(std::chrono::duration<double>(o.warmup));
@@ -273,10 +377,35 @@ int run(const Options& o, const char* argv0) {
     const double self_cpu0 = own_cpu_seconds();
     const double lg_cpu0 = clients.cpu_seconds();
     const std::uint64_t allocs0 = allocs ? allocs->allocations() : 0;
+    std::optional<RecorderWatch> recorder;
+    if (tracked > 0) recorder.emplace(port);
     const std::uint64_t t0 = now_ns();
     source.set_rate(rate);
     std::this_thread::sleep_for(std::chrono::duration<double>(o.duration));
     source.set_rate(0);
+    std::string record_fields;
+    bool recorder_sustained = true;
+    if (recorder) {
+      record_fields = recorder->finish();
+      const auto track_end = source.last_seqs();
+      const double track_seconds = static_cast<double>(now_ns() - t0) / 1e9;
+      const double fed =
+          static_cast<double>(total_over(track_end, base, kFirstTrackedConId, tracked)) /
+          track_seconds;
+      // Sustained: the feed kept the rate, every tick fed was committed
+      // within the window (5% for the batch in flight), the oldest waiting
+      // tick never waited a second, no gap opened, the recorder stayed ok.
+      recorder_sustained = recorder->ok() && recorder->gaps_opened() == 0 &&
+                           recorder->lag_seconds() <= 1.0 && fed >= 0.95 * track_rate &&
+                           recorder->recorded_per_s() >= 0.95 * fed;
+      char buf[192];
+      std::snprintf(buf, sizeof buf,
+                    ",\"track_upstreams\":%d,\"track_rate\":%.0f,\"track_fed_per_s\":%.0f,"
+                    "\"recorder_sustained\":%s,",
+                    tracked, track_rate, fed, recorder_sustained ? "true" : "false");
+      record_fields = buf + record_fields;
+      for (int i = 0; i < tracked; ++i) feed->set_contract_rate(kFirstTrackedConId + i, 0);
+    }
     const double seconds = static_cast<double>(now_ns() - t0) / 1e9;
     const double server_cpu = (process_cpu_seconds(server_pid) - server_cpu0) / seconds;
     const double self_cpu = (own_cpu_seconds() - self_cpu0) / seconds;
@@ -291,7 +420,7 @@ int run(const Options& o, const char* argv0) {
         },
         3s);
     const WindowStats w = clients.window(end);
-    const std::uint64_t sent = total_over(end, base);
+    const std::uint64_t sent = total_over(end, base, kFirstConId, o.upstreams);
     const std::uint64_t drops = w.expected > w.delivered ? w.expected - w.delivered : 0;
     const double p99_ms = static_cast<double>(w.latency.quantile(0.99)) / 1e6;
     const double target = rate * o.upstreams;
@@ -320,7 +449,7 @@ int run(const Options& o, const char* argv0) {
         "\"delivered_per_s\":%.0f,\"expected\":%llu,\"drops\":%llu,\"gaps\":%llu,"
         "\"failed_clients\":%d,\"p50_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,"
         "\"max_us\":%.1f,\"server_cpu\":%.3f,\"harness_cpu\":%.3f,\"loadgen_cpu\":%.3f,"
-        "\"server_hwm_kib\":%ld,\"mib_per_s\":%.1f,%s,\"sustained\":%s,\"clean\":%s}\n",
+        "\"server_hwm_kib\":%ld,\"mib_per_s\":%.1f,%s%s,\"sustained\":%s,\"clean\":%s}\n",
         o.scenario.c_str(), transport, o.clients, o.upstreams, rate, seconds,
         static_cast<unsigned long long>(sent), static_cast<double>(sent) / seconds,
         static_cast<unsigned long long>(w.delivered), static_cast<double>(w.delivered) / seconds,
@@ -332,10 +461,11 @@ int run(const Options& o, const char* argv0) {
         static_cast<double>(w.latency.max()) / 1e3, server ? server_cpu : 0.0, self_cpu, lg_cpu,
         server ? process_status_kib(server_pid, "VmHWM") : 0L,
         static_cast<double>(w.bytes) / seconds / (1024.0 * 1024.0), alloc_fields,
-        sustained ? "true" : "false", clean ? "true" : "false");
+        record_fields.c_str(), sustained ? "true" : "false", clean ? "true" : "false");
     std::fflush(stdout);
-    if (!sustained && o.stop_on_fail) break;
+    if (!(sustained && recorder_sustained) && o.stop_on_fail) break;
   }
+  if (tracked > 0) print_record_total(*feed, port, tracked);
   return 0;
 }
 

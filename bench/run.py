@@ -9,8 +9,13 @@
     --server PATH     measure another ib-stream-server binary with the same harness
     --server-source REV   the revision that binary was built from (recorded)
     --only KEYS       run only some scenarios (comma separated: fanout-sse, fanout-ws,
-                      breadth, idle, decode, ceiling, allocs); the file then holds
-                      only their sections and the targets they feed
+                      breadth, idle, decode, ceiling, allocs, record, history); the file
+                      then holds only their sections and the targets they feed
+    --update          keep the other sections of --out: replace (or add) only the
+                      sections of the scenarios run and their rows of the Targets table;
+                      the header gets an `- updated:` line saying what was rerun
+    --wait-load L     before each scenario, wait (up to 20 min) until the 1-minute
+                      load average is below L (the machine is shared)
 
 Every number in the output comes from ib-stream-bench / ib-stream-decode-bench
 runs made here; nothing is typed by hand.
@@ -26,6 +31,8 @@ import statistics
 import subprocess
 import sys
 
+import record_report
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
@@ -37,15 +44,23 @@ LADDER_QUICK = [20e3, 100e3, 300e3, 1e6, 2e6, 5e6]
 
 # allocs: (clients, delivered ticks/s tried) of the allocation count; the
 # target is read at the largest rate.
+# record: (SSE clients, their upstream's ticks/s, tracked contracts, total
+# tracked ticks/s per step); 0 is recording off (the tracked streams silent),
+# first and last. history: (ticks recorded then read, ticks/s while recording
+# them, limit of each page).
+RECORD_LADDER = [0, 50e3, 100e3, 150e3, 200e3, 250e3, 300e3, 0]
 PLANS = {
     "smoke": dict(repeats=1, duration=0.3, warmup=0.1, fanout_n=[10], breadth=(3, 2),
-                  idle_n=20, ladder=[2e3], decode_min_time=0.01, allocs=(10, [2e3])),
+                  idle_n=20, ladder=[2e3], decode_min_time=0.01, allocs=(10, [2e3]),
+                  record=(10, 100, 2, [0, 2000, 0]), history=(3000, 50e3, 1000)),
     "quick": dict(repeats=1, duration=1.0, warmup=0.3, fanout_n=[100, 1000, 5000],
                   breadth=(50, 20), idle_n=10000, ladder=LADDER_QUICK, decode_min_time=0.2,
-                  allocs=(1000, [100e3, 1e6])),
+                  allocs=(1000, [100e3, 1e6]), record=(1000, 1000, 20, RECORD_LADDER),
+                  history=(1000000, 100e3, 100000)),
     "full": dict(repeats=3, duration=3.0, warmup=0.5, fanout_n=[100, 1000, 5000],
                  breadth=(50, 20), idle_n=10000, ladder=LADDER_FULL, decode_min_time=1.0,
-                 allocs=(1000, [100e3, 1e6])),
+                 allocs=(1000, [100e3, 1e6]), record=(1000, 1000, 20, RECORD_LADDER),
+                 history=(1000000, 100e3, 100000)),
 }
 
 SCENARIO_TITLES = [
@@ -56,10 +71,13 @@ SCENARIO_TITLES = [
     "Scenario 5: decode and encode",
     "Scenario 6: the ceiling (raw loopback writes, no server)",
     "Scenario 7: heap allocations in the fan-out steady state",
+    "Scenario 8: recording while clients stream",
+    "Scenario 9: a recorded day read back from /history",
 ]
 
 # --only keys, each naming one section (SCENARIO_TITLES, same order).
-SCENARIO_KEYS = ["fanout-sse", "fanout-ws", "breadth", "idle", "decode", "ceiling", "allocs"]
+SCENARIO_KEYS = ["fanout-sse", "fanout-ws", "breadth", "idle", "decode", "ceiling", "allocs",
+                 "record", "history"]
 
 ALLOCS_TARGET = 0.01  # heap allocations per delivered tick
 
@@ -148,7 +166,24 @@ class Runner:
 
 
 def summary(r):
-    if r.get("scenario") == "idle":
+    kind = r.get("scenario")
+    if kind == "record_total":
+        return (f"record total: fed {r['fed']}, recorded {r['ticks_recorded']}, gaps {r['gaps']}, "
+                f"recorder {r['recorder_status']}")
+    if kind == "history_fill":
+        return (f"history fill: {r['recorded']} ticks at {r['recorded_per_s']:.0f}/s, "
+                f"{r['bytes_per_tick']:.1f} bytes/tick")
+    if kind == "history":
+        return (f"history {r['format']}: {r['ticks']} ticks in {r['seconds']:.2f}s = "
+                f"{r['ticks_per_s']:.0f}/s, RSS {r['rss_before_kib']}->{r['rss_peak_kib']}->"
+                f"{r['rss_after_kib']} KiB {r['error']}")
+    if kind == "record":
+        return (f"record track={r['track_rate']:.0f} fed={r['track_fed_per_s']:.0f} "
+                f"recorded={r['recorded_per_s']:.0f}/s lag={r['recorder_lag_s_max']:.2f}s "
+                f"gaps={r['gaps_opened']} rec_sustained={r['recorder_sustained']} | "
+                f"N={r['clients']} p50={r['p50_us']:.0f}us p99={r['p99_us']:.0f}us "
+                f"drops={r['drops']}")
+    if kind == "idle":
         return (f"idle {r['transport']} {r['streaming']}/{r['clients']} in {r['accept_s']:.2f}s, "
                 f"{r['rss_per_client_kib']:.1f} KiB/client")
     allocs = ""
@@ -422,7 +457,7 @@ def allocs_section(runs, plan, counted):
 
 
 def targets_section(sse, ceiling, idle, decode, allocs, plan, ws=None, ceiling_runs=None,
-                    before=None):
+                    before=None, extra_rows=()):
     """Rows only for the scenarios that ran (None: not run)."""
     def verdict(ok):
         return "-" if ok is None else ("met" if ok else "not met")
@@ -514,6 +549,7 @@ def targets_section(sse, ceiling, idle, decode, allocs, plan, ws=None, ceiling_r
                          f"< {ALLOCS_TARGET} ({transport}, N={clients}, {rate_label(top)})",
                          "-" if m is None else f"{m:.4f}",
                          verdict(None if m is None else m < ALLOCS_TARGET)])
+    rows += list(extra_rows)
     if not rows:
         return []
     return ["## Targets", ""] + table(["target", "measured (median)", "verdict"], rows) + [""]
@@ -530,7 +566,11 @@ def generate(args, plan_name):
 
     # None: the scenario was not asked for (--only).
     ceiling_runs = sse_runs = ws_runs = breadth_runs = idle_runs = alloc_runs = None
+    record_runs = history_runs = None
     decode_cmd, decode = None, None
+    command = "bench/run.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    meta = dict(date=f"{started:%Y-%m-%d %H:%M} UTC", commit=m["commit"], command=command)
+    load_seen = [record_report.wait_for_load(args.wait_load, log)]
     bt, bu = plan["breadth"]
     if "ceiling" in only:
         log("scenario 6: ceiling")
@@ -566,9 +606,16 @@ def generate(args, plan_name):
     if "decode" in only:
         log("scenario 5: decode")
         decode_cmd, decode = run_decode(runner)
+    if "record" in only:
+        load_seen.append(record_report.wait_for_load(args.wait_load, log))
+        log(f"scenario 8: recording while clients stream (load {load_seen[-1]:.2f})")
+        record_runs = record_report.run_record(runner, log)
+    if "history" in only:
+        load_seen.append(record_report.wait_for_load(args.wait_load, log))
+        log(f"scenario 9: history (load {load_seen[-1]:.2f})")
+        history_runs = record_report.run_history(runner, log)
+    load_seen.append(record_report.load_average())
     finished = datetime.datetime.now(datetime.timezone.utc)
-
-    command = "bench/run.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     lines = [
         "# ib-stream benchmark results",
         "",
@@ -580,6 +627,8 @@ def generate(args, plan_name):
         f"- date: {started:%Y-%m-%d %H:%M} to {finished:%H:%M} UTC",
         f"- machine: {m['cores']} cores, {m['model']}, Linux {m['kernel']}",
         f"- source: {m['commit']}",
+        f"- load: 1-minute load average {min(load_seen):.2f} to {max(load_seen):.2f} at the "
+        "scenarios' starts and the end",
     ]
     if args.server:
         lines.append(f"- server measured: `{os.path.abspath(args.server)}` (--server, built "
@@ -606,7 +655,8 @@ def generate(args, plan_name):
         with open(args.before) as f:
             before = json.load(f)
     lines += targets_section(sse_runs, ceil_by_n, idle_runs, decode, alloc_runs, plan, ws_runs,
-                             ceiling_runs, before)
+                             ceiling_runs, before,
+                             record_report.target_rows(record_runs, history_runs, plan))
     if before is not None:
         lines += before_section(before, sse_runs, ws_runs, ceiling_runs, alloc_runs, idle_runs,
                                 plan)
@@ -626,10 +676,29 @@ def generate(args, plan_name):
         lines += fanout_section(SCENARIO_TITLES[5], ceiling_runs)
     if alloc_runs is not None:
         lines += allocs_section(alloc_runs, plan, counted)
+    if record_runs is not None:
+        lines += record_report.record_section(SCENARIO_TITLES[7], record_runs, plan, meta)
+    if history_runs is not None:
+        lines += record_report.history_section(SCENARIO_TITLES[8], history_runs, plan, meta)
     if runner.failures:
         lines += ["## Harness failures", ""] + [f"- `{f}`" for f in runner.failures] + [""]
+    text = "\n".join(lines)
+    if args.update and os.path.exists(args.out):
+        with open(args.out) as f:
+            old = f.read()
+        listed = re.search(r"^- scenarios: (.*)$", old, flags=re.M)
+        had = {k.strip() for k in listed.group(1).split(",")} if listed else set(SCENARIO_KEYS[:6])
+        keys = [k for k in SCENARIO_KEYS if k in had | only]
+        ran = [k for k in SCENARIO_KEYS if k in only]
+        update = (f"- updated: {meta['date']}, source {m['commit']}: sections "
+                  f"{', '.join(ran)} rerun with `{command}` (1-minute load average "
+                  f"{min(load_seen):.2f} to {max(load_seen):.2f}); the other sections are "
+                  "those of the run above")
+        text = record_report.merge_update(
+            old, text, [t for k, t in zip(SCENARIO_KEYS, SCENARIO_TITLES) if k in only],
+            update, "- scenarios: " + ", ".join(keys))
     with open(args.out, "w") as f:
-        f.write("\n".join(lines))
+        f.write(text)
     log(f"wrote {args.out}")
     if args.raw:
         # Every step of every run, for a later comparison (--before).
@@ -639,7 +708,8 @@ def generate(args, plan_name):
                        "date": f"{started:%Y-%m-%d %H:%M} UTC",
                        "command": command,
                        "fanout-sse": sse_runs, "fanout-ws": ws_runs, "ceiling": ceiling_runs,
-                       "breadth": breadth_runs, "allocs": alloc_runs, "idle": idle_runs}, f)
+                       "breadth": breadth_runs, "allocs": alloc_runs, "idle": idle_runs,
+                       "record": record_runs, "history": history_runs}, f)
         log(f"wrote {args.raw}")
     return runner.failures
 
@@ -712,6 +782,10 @@ def main():
                     help="also write every step's results as JSON (for --before)")
     ap.add_argument("--before", metavar="FILE",
                     help="a --raw file of the server measured before: adds the comparison")
+    ap.add_argument("--update", action="store_true",
+                    help="replace only the sections of the scenarios run in --out")
+    ap.add_argument("--wait-load", metavar="L", type=float,
+                    help="wait until the 1-minute load average is below L before scenarios")
     ap.add_argument("--only", metavar="SCENARIOS", type=scenario_keys,
                     default=set(SCENARIO_KEYS),
                     help="comma separated: " + ",".join(SCENARIO_KEYS))

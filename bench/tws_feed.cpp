@@ -72,6 +72,7 @@ tws::ContractDetails details_for(int con_id) {
 
 struct Subscription {
   int req_id = 0;
+  double rate = 0;            // ticks/s, set on every rate change
   std::uint64_t seq = 0;      // last sequence number written
   std::uint64_t due_sent = 0; // ticks written since the current rate started
 };
@@ -177,6 +178,14 @@ void TwsFeed::set_rate(double per_contract) {
   ++rate_epoch_;
 }
 
+void TwsFeed::set_contract_rate(int con_id, double per_second) {
+  {
+    std::lock_guard lock(rates_mutex_);
+    contract_rates_[con_id] = per_second;
+  }
+  ++rate_epoch_;
+}
+
 std::map<int, std::uint64_t> TwsFeed::last_seqs() const {
   std::lock_guard lock(seq_mutex_);
   return last_seqs_;
@@ -188,13 +197,14 @@ void TwsFeed::run() {
   std::map<int, int> req_to_con;
   std::uint64_t epoch_seen = 0;
   std::uint64_t rate_start = now_ns();
+  std::map<int, double> own_rates; // contract_rates_ as of the last epoch
   std::string batch;
   while (!stop_) {
-    const double rate = rate_.load();
-    const double total = rate * static_cast<double>(std::max<std::size_t>(subs.size(), 1));
     // Wake often enough for small batches, rarely enough to stay cheap.
+    double total = 0;
+    for (const auto& [con, s] : subs) total += s.rate;
     const long wait_ns =
-        rate > 0 ? std::clamp(static_cast<long>(1e9 / total), 50000L, 1000000L) : 20000000L;
+        total > 0 ? std::clamp(static_cast<long>(1e9 / total), 50000L, 1000000L) : 20000000L;
     pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {session ? session->fd() : -1, POLLIN, 0}};
     const timespec ts{0, wait_ns};
     ::ppoll(fds, 2, &ts, nullptr);
@@ -209,6 +219,7 @@ void TwsFeed::run() {
       }
     }
     try {
+      const std::size_t subs_before = subs.size();
       if (session && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) &&
           !session->on_readable(subs, req_to_con)) {
         session.reset();
@@ -217,18 +228,31 @@ void TwsFeed::run() {
       }
       subscriptions_ = static_cast<int>(subs.size());
       if (!session || subs.empty()) continue;
-      if (rate_epoch_.load() != epoch_seen) {
+      // A new subscription starts on the current schedule: a rate change
+      // restarts every contract's schedule, as a new epoch.
+      if (rate_epoch_.load() != epoch_seen || subs.size() != subs_before) {
         epoch_seen = rate_epoch_.load();
         rate_start = now_ns();
-        for (auto& [con, s] : subs) s.due_sent = 0;
+        {
+          std::lock_guard lock(rates_mutex_);
+          own_rates = contract_rates_;
+        }
+        const double rate = rate_.load();
+        for (auto& [con, s] : subs) {
+          s.due_sent = 0;
+          const auto it = own_rates.find(con);
+          s.rate = it == own_rates.end() ? rate : it->second;
+        }
+        total = 0;
+        for (const auto& [con, s] : subs) total += s.rate;
       }
-      if (rate <= 0) continue;
+      if (total <= 0) continue;
       const std::uint64_t stamp = now_ns();
       const double elapsed = static_cast<double>(stamp - rate_start) / 1e9;
-      const auto due = static_cast<std::uint64_t>(std::floor(rate * elapsed));
       batch.clear();
       std::uint64_t n_ticks = 0;
       for (auto& [con, s] : subs) {
+        const auto due = static_cast<std::uint64_t>(std::floor(s.rate * elapsed));
         std::uint64_t n = due > s.due_sent ? due - s.due_sent : 0;
         if (n > kMaxBatch) {
           s.due_sent += n - kMaxBatch; // too far behind: skip ahead, do not flood

@@ -2,8 +2,10 @@
 // TWS API for ib-stream-server's tws::Client (handshake, startApi,
 // managedAccounts, nextValidId, contract details, tick-by-tick subscribe and
 // cancel, currentTime) and then writes stamped BidAsk ticks (stamped_tick.hpp)
-// for every subscribed contract at a set rate. The encoders are the project's
-// own (src/tws/messages), so the frames are what TWS and ib-tws-sim send.
+// for every subscribed contract at a set rate: one rate for all contracts,
+// or a rate of its own for a contract (the recorder scenario's tracked
+// contracts keep theirs while the clients' contract pauses between windows). The encoders are the
+// project's own (src/tws/messages), so the frames are what TWS and ib-tws-sim send.
 //
 // Thread-safety: the feed runs on its own thread; set_rate(), sent() and
 // subscriptions() may be called from any thread.
@@ -25,8 +27,11 @@ public:
   TwsFeed& operator=(const TwsFeed&) = delete;
 
   std::uint16_t port() const { return port_; }
-  /// Ticks per second per subscribed contract; 0 pauses the feed.
+  /// Ticks per second per subscribed contract; 0 pauses the feed. Contracts
+  /// with a rate of their own (set_contract_rate) keep it.
   void set_rate(double per_contract);
+  /// Ticks per second of one contract, whatever set_rate says; 0 pauses it.
+  void set_contract_rate(int con_id, double per_second);
   /// Ticks written so far, all contracts.
   std::uint64_t sent() const { return sent_.load(); }
   /// Contracts with a live tick-by-tick subscription.
@@ -44,6 +49,8 @@ private:
   std::atomic<std::uint64_t> sent_{0};
   std::atomic<int> subscriptions_{0};
   std::atomic<bool> stop_{false};
+  mutable std::mutex rates_mutex_;
+  std::map<int, double> contract_rates_; // set_contract_rate's, read on an epoch change
   mutable std::mutex seq_mutex_;
   std::map<int, std::uint64_t> last_seqs_;
   std::thread thread_;
