@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <cctype>
 #include <climits>
+#include <exception>
 #include <sstream>
+#include <string>
 
 namespace studies_cli {
 namespace {
@@ -62,10 +64,67 @@ void add_common(CLI::App& sub, StudiesOptions& o, std::string& tick_types, std::
   sub.add_option("--limit", o.limit, "stop after N trades")->check(CLI::Range(1LL, LLONG_MAX));
   sub.add_option("--replay", o.replay,
                  "read recorded tick events (JSON Lines, api.md section 3) instead of a server");
+  sub.add_option("--since", o.since,
+                 "history then live: first the server's record from TIME (ISO-8601, Unix "
+                 "seconds or ms) or that long ago (90s, 15m, 2h, 7d), then live")
+      ->type_name("TIME");
+  sub.add_option("--replay-from", o.replay_from,
+                 "replay the server's record (GET /replay) from START: ISO-8601, a UTC day "
+                 "(2026-12-04), Unix seconds or ms; with --replay-to")
+      ->type_name("START");
+  sub.add_option("--replay-to", o.replay_to, "end of --replay-from (exclusive; the same forms)")
+      ->type_name("END");
+  sub.add_option("--speed", o.speed,
+                 "pace of --replay-from: max (default: as fast as it comes), 1 (the recorded "
+                 "pace), 10, or any number from 0.01 to 100000")
+      ->type_name("S");
   sub.add_option("--record", o.record, "append every tick event received to FILE (JSON Lines)");
   sub.add_option("--api-key", o.api_key,
                  "server API key (Authorization: Bearer over SSE, api_key over ws)")
       ->envname("IB_STREAM_API_KEY");
+}
+
+/// --since, --replay-from/--replay-to, --speed: what goes with what.
+void check_history_options(StudiesOptions& o, const CLI::App& sub) {
+  auto given = [&](const char* name) { return sub.count(name) > 0; };
+  for (const char* name : {"--since", "--replay-from", "--replay-to", "--speed"})
+    if (given(name) && sub.get_option(name)->as<std::string>().empty())
+      throw CLI::ValidationError(name, "must not be empty");
+  if (given("--replay-from") != given("--replay-to"))
+    throw CLI::ValidationError(given("--replay-from") ? "--replay-from" : "--replay-to",
+                               "give both --replay-from START and --replay-to END");
+  if (given("--replay-from")) {
+    if (!o.replay.empty())
+      throw CLI::ValidationError("--replay-from", "not with --replay FILE (replay either the "
+                                                  "server's record or a file)");
+    if (!o.since.empty())
+      throw CLI::ValidationError("--replay-from", "not with --since (--since continues live)");
+    if (given("--duration"))
+      throw CLI::ValidationError("--replay-from", "not with --duration (a replay ends at "
+                                                  "--replay-to; use --limit)");
+  }
+  if (given("--since") && !o.replay.empty())
+    throw CLI::ValidationError("--since", "not with --replay FILE");
+  if (given("--speed")) {
+    if (!given("--replay-from"))
+      throw CLI::ValidationError("--speed", "only with --replay-from/--replay-to");
+    if (lower(o.speed) == "max") {
+      o.speed = "max";
+    } else {
+      double v = 0;
+      std::size_t used = 0;
+      try {
+        v = std::stod(o.speed, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used != o.speed.size() || !(v >= 0.01 && v <= 100000))
+        throw CLI::ValidationError("--speed", "'" + o.speed +
+                                                  "' is not a speed: max, or a number from "
+                                                  "0.01 to 100000 (1 = the recorded pace)");
+    }
+  }
+  if (o.speed.empty()) o.speed = "max";
 }
 
 } // namespace
@@ -81,6 +140,8 @@ std::variant<StudiesOptions, int> parse_options(int argc, char** argv) {
   CLI::App app{"ib-studies: order-flow delta studies over ib-stream-server (SSE or WebSocket), "
                "live or replayed"};
   app.set_version_flag("--version", "ib-studies 0.1.0");
+  app.footer("Exit codes: 0 done, 1 cannot connect or the server refused the stream or the "
+             "replay, 2 usage, 3 a --replay-from that ended without its `complete`.");
   app.require_subcommand(1);
   std::string tick_types_delta, tick_types_multi, transport_delta = "sse", transport_multi = "sse";
   StudiesOptions od, om;
@@ -122,6 +183,7 @@ std::variant<StudiesOptions, int> parse_options(int argc, char** argv) {
     if (o.neutral_zone_pct >= 50.0)
       throw CLI::ValidationError("--neutral-zone", "must be below 50 (percent of the spread "
                                                    "at each side)");
+    check_history_options(o, *(is_multi ? multi : delta));
     if (o.server.rfind("http://", 0) != 0)
       throw CLI::ValidationError("--server", "'" + o.server +
                                                  "' is not an http:// URL, e.g. "

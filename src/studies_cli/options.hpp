@@ -13,6 +13,7 @@ enum ExitCode : int {
   kExitOk = 0,
   kExitCannotConnect = 1, // also: the server refused the stream (auth, contract)
   kExitUsage = 2,
+  kExitIncomplete = 3, // --replay-from: the replay ended before its `complete`
 };
 
 enum class StudyKind { delta, multi_delta };
@@ -30,15 +31,20 @@ struct StudiesOptions {
   int window_seconds = 60;
   double neutral_zone_pct = 0.0;
   bool json = false;
-  std::string output;    // JSON Lines, appended
-  double duration = 0.0; // seconds, 0 = none
-  long long limit = 0;   // trades, 0 = none
-  std::string replay;
+  std::string output;      // JSON Lines, appended
+  double duration = 0.0;   // seconds, 0 = none
+  long long limit = 0;     // trades, 0 = none
+  std::string replay;      // --replay FILE (a local recording)
+  std::string since;       // history then live: the server's `since` (ISO, Unix, 15m, ...)
+  std::string replay_from; // --replay-from / --replay-to: the server's /replay range
+  std::string replay_to;
+  std::string speed; // its pace: "max" (default), "1", "10", ...
   std::string record;
   std::string api_key;
   int summary_every = 25; // trades between periodic summaries (human output)
 
   std::string tick_types_text() const; // "BidAsk,Last"
+  bool server_replay() const { return !replay_from.empty(); }
 };
 
 /// Parses the command line. Returns options, or an exit code when the

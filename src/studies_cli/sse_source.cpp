@@ -9,9 +9,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/json/parse.hpp>
-
-#include <charconv>
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
 
 namespace studies_cli {
 namespace asio = boost::asio;
@@ -28,30 +27,14 @@ constexpr auto kRequestTimeout = 10s;
 // means the connection is dead even if TCP has not noticed.
 constexpr auto kIdleTimeout = 45s;
 
-/// error.message of an api.md error body, else the body itself (shortened).
-std::string error_message(const std::string& body) {
-  boost::system::error_code ec;
-  auto v = boost::json::parse(body, ec);
-  if (!ec && v.is_object()) {
-    if (const auto* e = v.get_object().if_contains("error"); e && e->is_object()) {
-      const auto& o = e->get_object();
-      std::string out;
-      if (const auto* c = o.if_contains("code"); c && c->is_string()) out += c->get_string();
-      if (const auto* m = o.if_contains("message"); m && m->is_string())
-        out += (out.empty() ? "" : ": ") + std::string(m->get_string());
-      if (!out.empty()) return out;
-    }
-  }
-  return body.substr(0, 200);
-}
-
 } // namespace
 
 SseSource::SseSource(asio::any_io_executor ex, ServerAddress server, int contract_id,
-                     std::string tick_type, std::string api_key, SourceEvents events)
+                     std::string tick_type, std::string api_key, std::string since,
+                     SourceEvents events)
     : ex_(ex), server_(std::move(server)), contract_id_(contract_id),
-      tick_type_(std::move(tick_type)), api_key_(std::move(api_key)), events_(std::move(events)),
-      stream_(ex), timer_(ex) {}
+      tick_type_(std::move(tick_type)), api_key_(std::move(api_key)), since_(std::move(since)),
+      events_(std::move(events)), stream_(ex), timer_(ex) {}
 
 void SseSource::start() {
   asio::co_spawn(
@@ -71,8 +54,12 @@ std::string SseSource::what() const { return "the " + tick_type_ + " SSE stream"
 std::string SseSource::target() const {
   // timeout=3600: the longest the server allows; on `complete` (timeout) the
   // stream is resumed anyway.
-  return server_.prefix + "/stream/" + std::to_string(contract_id_) + "/" + tick_type_ +
-         "?timeout=3600";
+  std::string t = server_.prefix + "/stream/" + std::to_string(contract_id_) + "/" + tick_type_ +
+                  "?timeout=3600";
+  // History then live, until the first tick: from then on Last-Event-ID.
+  if (!since_.empty() && !got_tick_)
+    t += "&since=" + boost::urls::encode(since_, boost::urls::unreserved_chars);
+  return t;
 }
 
 asio::awaitable<void> SseSource::run() {
@@ -84,7 +71,7 @@ asio::awaitable<void> SseSource::run() {
     if (got_event_) backoff_.reset();
     const auto delay = backoff_.next();
     notice("reconnecting " + what() + " in " + std::to_string(delay.count()) + " ms" +
-           (last_id_ ? " (resuming after id " + std::to_string(*last_id_) + ")" : ""));
+           (last_id_ ? " (resuming after id " + last_id_->text + ")" : ""));
     timer_.expires_after(delay);
     co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
@@ -128,7 +115,7 @@ asio::awaitable<SseSource::Next> SseSource::stream_once() {
   req.set(http::field::accept, "text/event-stream");
   req.set(http::field::user_agent, "ib-studies/0.1.0");
   if (!api_key_.empty()) req.set(http::field::authorization, "Bearer " + api_key_);
-  if (last_id_) req.set("Last-Event-ID", std::to_string(*last_id_));
+  if (last_id_) req.set("Last-Event-ID", last_id_->text);
   stream_.expires_after(kRequestTimeout);
   co_await http::async_write(stream_, req, token);
   if (stopping_) co_return Next::stop;
@@ -149,7 +136,7 @@ asio::awaitable<SseSource::Next> SseSource::stream_once() {
     co_await http::async_read(stream_, buffer, body_parser, token);
     if (stopping_) co_return Next::stop;
     const std::string why =
-        "HTTP " + std::to_string(status) + " " + error_message(body_parser.get().body());
+        "HTTP " + std::to_string(status) + " " + api_error_message(body_parser.get().body());
     if (status == 401 || status == 403) {
       events_.fatal(kExitCannotConnect, "the server refused " + what() + ": " + why +
                                             "\nPass the server's key with --api-key (or "
@@ -208,22 +195,21 @@ void SseSource::on_event(const studies::SseEvent& e) {
     return;
   }
   if (ev.type == "tick") {
-    std::uint64_t id = 0;
-    const bool has_id =
-        e.id && std::from_chars(e.id->data(), e.id->data() + e.id->size(), id).ec == std::errc();
-    if (has_id) {
-      if (last_id_ && id <= *last_id_) {
+    auto id = e.id ? parse_event_id(*e.id) : std::nullopt;
+    if (id) {
+      if (last_id_ && *id <= *last_id_) {
         if (!first_tick_) return; // a tick we already have (replayed on resume)
-        notice(what() + ": the server's sequence restarted (id " + std::to_string(id) + " after " +
-               std::to_string(*last_id_) + "): ticks may be missing");
-      } else if (last_id_ && id > *last_id_ + 1 && !lost_reported_) {
-        notice(what() + ": gap: " + std::to_string(id - *last_id_ - 1) +
-               " ticks missing (event ids " + std::to_string(*last_id_) + " -> " +
-               std::to_string(id) + ")");
+        notice(what() + ": the server's sequence restarted (id " + id->text + " after " +
+               last_id_->text + "): ticks may be missing");
+      } else if (const auto missing = last_id_ ? ticks_missing_between(*last_id_, *id) : 0;
+                 missing > 0 && !lost_reported_) {
+        notice(what() + ": gap: " + std::to_string(missing) + " ticks missing (event ids " +
+               last_id_->text + " -> " + id->text + ")");
       }
-      last_id_ = id;
+      last_id_ = std::move(id);
     }
     first_tick_ = false;
+    got_tick_ = true;
     events_.tick(ev, e.data);
   } else if (ev.type == "info") {
     on_info(ev);

@@ -1,6 +1,7 @@
 #include "studies_cli/studies_main.hpp"
 
 #include "studies_cli/options.hpp"
+#include "studies_cli/server_replay.hpp"
 #include "studies_cli/sse_source.hpp"
 #include "studies_cli/study_runner.hpp"
 #include "studies_cli/ws_source.hpp"
@@ -54,7 +55,10 @@ int run_replay(const StudiesOptions& o, StudyRunner& runner) {
   return kExitOk;
 }
 
-int run_live(const StudiesOptions& o, StudyRunner& runner) {
+/// Live (SSE or WebSocket, --since) or the server's record (--replay-from):
+/// sources on one io_context until the limit, the duration, the end of the
+/// replay, Ctrl+C or a fatal error.
+int run_server(const StudiesOptions& o, StudyRunner& runner) {
   ServerAddress server;
   std::string error;
   if (!ServerAddress::parse(o.server, server, error)) {
@@ -91,6 +95,9 @@ int run_live(const StudiesOptions& o, StudyRunner& runner) {
   ev.tick = [&](const studies::StreamEvent& e, std::string_view record_line) {
     if (stopping) return;
     if (!runner.on_tick(e, record_line)) return limit_reached();
+    // The replay is one stream that the server interleaved in time order
+    // (its send times say nothing): applied as it comes.
+    if (o.server_replay() && !runner.flush()) return limit_reached();
     if (flush_armed) return;
     flush_armed = true;
     flush_timer.expires_after(std::chrono::milliseconds(kFlushDelayMs));
@@ -112,15 +119,19 @@ int run_live(const StudiesOptions& o, StudyRunner& runner) {
     if (++ended == sources.size()) stop_all();
   };
 
-  if (o.transport == Transport::ws) {
+  if (o.server_replay()) {
+    sources.push_back(std::make_shared<ServerReplay>(
+        ioc.get_executor(), server, o.contract_id, o.tick_types,
+        ReplayRange{o.replay_from, o.replay_to, o.speed}, o.api_key, ev));
+  } else if (o.transport == Transport::ws) {
     sources.push_back(std::make_shared<WsSource>(ioc.get_executor(), server, o.contract_id,
-                                                 o.tick_types, o.api_key, ev));
+                                                 o.tick_types, o.api_key, o.since, ev));
   } else {
     // Quotes first: their stream is asked for (and usually answers) before
     // the trades', so fewer early trades lack a quote.
     for (const auto& t : o.tick_types)
-      sources.push_back(
-          std::make_shared<SseSource>(ioc.get_executor(), server, o.contract_id, t, o.api_key, ev));
+      sources.push_back(std::make_shared<SseSource>(ioc.get_executor(), server, o.contract_id, t,
+                                                    o.api_key, o.since, ev));
   }
 
   signals.async_wait([&](boost::system::error_code ec, int sig) {
@@ -167,7 +178,7 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
   StudyRunner runner(o, stdout, stderr);
   if (!runner.open_files()) return kExitUsage;
-  return o.replay.empty() ? run_live(o, runner) : run_replay(o, runner);
+  return o.replay.empty() ? run_server(o, runner) : run_replay(o, runner);
 }
 
 } // namespace studies_cli

@@ -1,5 +1,6 @@
 #include "studies_cli/tick_source.hpp"
 
+#include <boost/json/parse.hpp>
 #include <boost/url/parse.hpp>
 
 #include <algorithm>
@@ -39,6 +40,22 @@ std::chrono::milliseconds Backoff::next() {
   ++attempt_;
   std::uniform_int_distribution<long> d(base / 2, base);
   return std::chrono::milliseconds(d(rng_));
+}
+
+std::string api_error_message(const std::string& body) {
+  boost::system::error_code ec;
+  auto v = boost::json::parse(body, ec);
+  if (!ec && v.is_object()) {
+    if (const auto* e = v.get_object().if_contains("error"); e && e->is_object()) {
+      const auto& o = e->get_object();
+      std::string out;
+      if (const auto* c = o.if_contains("code"); c && c->is_string()) out += c->get_string();
+      if (const auto* m = o.if_contains("message"); m && m->is_string())
+        out += (out.empty() ? "" : ": ") + std::string(m->get_string());
+      if (!out.empty()) return out;
+    }
+  }
+  return body.substr(0, 200);
 }
 
 void notice(std::string_view text) {

@@ -49,6 +49,10 @@ private:
   std::mt19937_64 rng_{std::random_device{}()};
 };
 
+/// "CODE: message" of an api.md error body ({"error":{"code","message"}}),
+/// else the body itself (shortened).
+std::string api_error_message(const std::string& body);
+
 /// Writes one notice line on stderr ("ib-studies: ...").
 void notice(std::string_view text);
 

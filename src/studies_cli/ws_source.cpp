@@ -13,6 +13,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/url/encode.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
 
@@ -39,10 +40,11 @@ const json::object* obj(const json::object& o, std::string_view key) {
 } // namespace
 
 WsSource::WsSource(asio::any_io_executor ex, ServerAddress server, int contract_id,
-                   std::vector<std::string> tick_types, std::string api_key, SourceEvents events)
+                   std::vector<std::string> tick_types, std::string api_key, std::string since,
+                   SourceEvents events)
     : ex_(ex), server_(std::move(server)), contract_id_(contract_id),
-      tick_types_(std::move(tick_types)), api_key_(std::move(api_key)), events_(std::move(events)),
-      timer_(ex) {}
+      tick_types_(std::move(tick_types)), api_key_(std::move(api_key)), since_(std::move(since)),
+      events_(std::move(events)), timer_(ex) {}
 
 void WsSource::start() {
   asio::co_spawn(
@@ -69,16 +71,22 @@ std::string WsSource::target() const {
 std::string WsSource::subscribe_message(const std::vector<std::string>& types) {
   std::string id = "ib-studies-" + std::to_string(next_id_++);
   // timeout 3600: the longest allowed; a completed subscription is renewed.
+  // since: history then live, until the first tick.
+  std::string params = "{\"timeout\":3600";
+  if (!since_.empty() && !ever_got_tick_) {
+    params += ",\"since\":" + json::serialize(json::string(since_));
+  }
+  params += "}";
   std::string out;
   if (types.size() == 1) {
     out = "{\"type\":\"subscribe\",\"id\":\"" + id +
           "\",\"data\":{\"contract_id\":" + std::to_string(contract_id_) + ",\"tick_type\":\"" +
-          types.front() + "\",\"params\":{\"timeout\":3600}}}";
+          types.front() + "\",\"params\":" + params + "}}";
   } else {
     out = "{\"type\":\"multi_subscribe\",\"id\":\"" + id +
           "\",\"data\":{\"contract_id\":" + std::to_string(contract_id_) + ",\"tick_types\":[";
     for (std::size_t i = 0; i < types.size(); ++i) out += (i ? ",\"" : "\"") + types[i] + "\"";
-    out += "],\"params\":{\"timeout\":3600}}}";
+    out += "],\"params\":" + params + "}}";
   }
   return out;
 }
@@ -217,6 +225,7 @@ bool WsSource::on_message(const std::string& text) {
   const auto& o = ev.json;
   if (ev.type == "tick") {
     got_tick_ = true;
+    ever_got_tick_ = true;
     const auto* data = o.if_contains("data");
     events_.tick(ev, studies::tick_event_line(ev.contract_id, ev.timestamp, *data));
   } else if (ev.type == "multi_subscribed" || ev.type == "subscribed") {

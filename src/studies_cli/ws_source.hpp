@@ -5,7 +5,9 @@
 // tick type whose subscription completed (timeout, limit). On a lost
 // connection it reconnects with capped, jittered backoff and subscribes
 // again; WebSocket has no resume, so it reports that ticks of the outage
-// are lost. The key goes in the `api_key` query parameter.
+// are lost. With `since` (--since) the subscriptions ask for the record from
+// then first (`params.since`) until a tick has come. The key goes in the
+// `api_key` query parameter.
 //
 // Not thread-safe: every call and callback on the executor's one thread.
 #pragma once
@@ -30,7 +32,8 @@ namespace studies_cli {
 class WsSource : public LiveSource, public std::enable_shared_from_this<WsSource> {
 public:
   WsSource(boost::asio::any_io_executor ex, ServerAddress server, int contract_id,
-           std::vector<std::string> tick_types, std::string api_key, SourceEvents events);
+           std::vector<std::string> tick_types, std::string api_key, std::string since,
+           SourceEvents events);
 
   void start() override;
   void stop() override;
@@ -52,14 +55,16 @@ private:
   int contract_id_;
   std::vector<std::string> tick_types_;
   std::string api_key_;
+  std::string since_; // --since as given; empty: live only
   SourceEvents events_;
   std::optional<Socket> ws_;
   boost::asio::steady_timer timer_;
   Backoff backoff_;
   bool stopping_ = false;
   bool ever_connected_ = false;
-  bool got_tick_ = false;
-  bool retry_ = false; // the subscription was refused for now: reconnect
+  bool got_tick_ = false;      // on this connection
+  bool ever_got_tick_ = false; // since_ is no longer asked for
+  bool retry_ = false;         // the subscription was refused for now: reconnect
   int next_id_ = 1;
   std::map<std::string, std::string> requests_; // request_id -> tick_type
   std::vector<std::string> out_;                // messages to send

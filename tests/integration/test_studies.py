@@ -6,6 +6,8 @@ very same ticks (same server timestamps). They must print the same trades
 with the same deltas, and --replay of what each recorded must print exactly
 what it printed live.
 
+The history features (--since, --replay-from) are in test_studies_history.
+
 StudiesReconnect (live robustness): TWS (the simulator) or the
 server itself killed under a running `ib-studies --json` and restarted on the
 same port; ib-studies must keep running, say on stderr what happened (TWS
