@@ -31,7 +31,7 @@ constexpr Endpoint kEndpoints[] = {
     {"GET", "/health", "health and TWS connection"},
     {"GET", "/ready", "200 when streams can start"},
     {"GET", "/stream/info", "tick types, parameters"},
-    {"GET", "/stream/{contract_id}", "SSE stream; ?tick_type=&limit=&timeout="},
+    {"GET", "/stream/{contract_id}", "SSE stream; ?tick_type=&limit=&timeout=&since="},
     {"GET", "/stream/{contract_id}/{tick_type}", "SSE stream of that tick type"},
     {"GET", "/stream/active", "active streams"},
     {"DELETE", "/stream/{contract_id}", "stop every stream of a contract"},
@@ -50,6 +50,9 @@ constexpr Endpoint kEndpoints[] = {
      "recorded ticks; ?start=&end= or ?duration=, &limit=&format=json|ndjson|csv&cursor="},
     {"GET", "/replay/{contract_id}",
      "SSE replay of recorded ticks; ?tick_types=BidAsk,Last&start=&end=&speed=1|10|max"},
+    {"GET", "/tracked", "the tracked (recorded) streams: state, ticks recorded, lag, gaps"},
+    {"POST", "/tracked/{contract_id}", "record a contract's streams; ?tick_types=BidAsk,Last"},
+    {"DELETE", "/tracked/{contract_id}", "stop recording a contract"},
 };
 
 struct TickTypeInfo {

@@ -172,6 +172,9 @@ class Recording(RecorderCase):
         self.assertGreater(t["last_tick_unix"], self.start_time - 1)
         self.assertIn("seconds", t["recorder_lag"])
         self.assertEqual(t["gaps"]["open"], 0)
+        paths = {(e["method"], e["path"]) for e in server.get("/").json()["endpoints"]}
+        self.assertTrue({("GET", "/tracked"), ("POST", "/tracked/{contract_id}"),
+                         ("DELETE", "/tracked/{contract_id}")} <= paths, paths)
         health = server.get("/health").json()
         self.assertEqual(health["status"], "healthy")
         self.assertEqual(health["recorder"]["status"], "ok")
