@@ -94,6 +94,7 @@ std::string tracked_json(const std::vector<record::TrackedStatus>& list,
       .end_object()
       .member("timestamp", stream::iso_now())
       .end_object();
+  w.flush();
   return out;
 }
 
@@ -191,6 +192,7 @@ void answer_untrack(std::shared_ptr<ServerState> state, std::string_view contrac
               .member("saved", save_error.empty());
           if (!save_error.empty()) w.member("save_error", save_error);
           w.member("timestamp", stream::iso_now()).end_object();
+          w.flush(); // into `body` now, before it moves
           r = json(200, std::move(body));
         }
         asio::post(ex, [done = std::move(done), r = std::move(r)]() mutable { done(r); });

@@ -209,6 +209,8 @@ class Recording(RecorderCase):
         self.assertEqual(set(self.tracked(server)), {f"{MNQ}:AllLast", f"{MNQ}:BidAsk"})
         r = server.delete(f"/tracked/{MNQ}")
         self.assertEqual(r.status_code, 200, r.text)
+        self.assertEqual((r.json()["contract_id"], r.json()["tracked"], r.json()["saved"]),
+                         (MNQ, False, True))
         self.assertEqual(self.tracked(server), {})
         self.assertEqual(server.delete(f"/tracked/{MNQ}").status_code, 404)
         server.stop()
