@@ -16,6 +16,8 @@ RECORD_TARGET = 200e3  # ticks/s committed
 P99_MOVE = 0.10  # the clients' p99 may move by at most this fraction
 HISTORY_TARGET = 500e3  # ticks/s out of /history
 FLAT_RSS_MIB = 16  # RSS growth while reading a day that is "flat"
+NOTES = ("Where the time goes (profiles and reasoning, not generated): "
+         "[record-history-notes.md](record-history-notes.md).")
 
 
 def load_average():
@@ -181,7 +183,7 @@ def record_section(title, runs, plan, meta):
     lines += table(["repeat", "ticks fed (tracked)", "ticks_recorded (/tracked)",
                     "rows in the day file", "gaps at the end", "recorder at the end",
                     "day file bytes", "WAL bytes left", "bytes per stored tick"], disk_rows)
-    lines += ["", "Commands (DIR: a fresh empty directory under the build tree):", ""]
+    lines += ["", NOTES, "", "Commands (DIR: a fresh empty directory under the build tree):", ""]
     lines += [f"    {re.sub(r'--data-dir [^ ]+', '--data-dir DIR', run['command'])}"
               for run in runs] + [""]
     return lines
@@ -228,7 +230,7 @@ def history_section(title, runs, plan, meta):
                    [[f["recorded"], f"{f['seconds']:.2f}", f"{f['recorded_per_s']:.0f}",
                      f"{f['server_cpu']:.2f}", f["day_file_bytes"], f"{f['bytes_per_tick']:.1f}",
                      f["gaps_open"]] for f in fills])
-    lines += ["", "Commands (DIR: a fresh directory under the build tree):", ""]
+    lines += ["", NOTES, "", "Commands (DIR: a fresh directory under the build tree):", ""]
     lines += [f"    {re.sub(r'--data-dir [^ ]+', '--data-dir DIR', run['command'])}"
               for run in runs] + [""]
     return lines
