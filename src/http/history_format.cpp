@@ -69,6 +69,12 @@ void append_record_json(std::string& out, const store::TickRecord& r) {
   out += ",\"seq\":";
   char buf[24];
   out.append(buf, std::to_chars(buf, buf + sizeof buf, r.seq).ptr);
+  // A backfilled tick's position in its gap: with seq, its place in the
+  // record (the SSE id seq.sub); live ticks have none.
+  if (r.sub != 0) {
+    out += ",\"sub\":";
+    out.append(buf, std::to_chars(buf, buf + sizeof buf, r.sub).ptr);
+  }
   out += r.source == store::Source::live ? ",\"source\":\"live\"}" : ",\"source\":\"backfill\"}";
 }
 

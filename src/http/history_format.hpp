@@ -1,7 +1,7 @@
 // The bodies of the history and replay endpoints: a recorded tick as JSON
-// (the api.md §1 tick object plus "seq" and "source") and as a CSV row
-// (RFC 4180), the json envelope of a history page, the /history/{id}
-// summary, and HTTP/1.1 chunk framing.
+// (the api.md §1 tick object plus "seq", "sub" when backfilled, and
+// "source") and as a CSV row (RFC 4180), the json envelope of a history
+// page, the /history/{id} summary, and HTTP/1.1 chunk framing.
 //
 // Pure functions; thread-safe.
 #pragma once
@@ -16,8 +16,8 @@
 
 namespace http {
 
-/// The tick object of `r` (stream::append_tick_json) with `"seq"` and
-/// `"source"` as its last members.
+/// The tick object of `r` (stream::append_tick_json) with `"seq"`, for a
+/// backfilled tick (sub != 0) `"sub"`, and `"source"` as its last members.
 void append_record_json(std::string& out, const store::TickRecord& r);
 
 /// The CSV header row of a tick type: seq,source,unix_time,timestamp and

@@ -62,9 +62,11 @@ void ServerReplay::stop() {
 std::string ServerReplay::target() const {
   std::string types;
   for (const auto& t : tick_types_) types += (types.empty() ? "" : ",") + t;
+  const std::string from = range_.start.empty() ? "&duration=" + encoded(range_.duration)
+                                                : "&start=" + encoded(range_.start);
   return server_.prefix + "/replay/" + std::to_string(contract_id_) +
-         "?tick_types=" + encoded(types) + "&start=" + encoded(range_.start) +
-         "&end=" + encoded(range_.end) + "&speed=" + encoded(range_.speed);
+         "?tick_types=" + encoded(types) + from + "&end=" + encoded(range_.end) +
+         "&speed=" + encoded(range_.speed);
 }
 
 void ServerReplay::fail(int exit_code, const std::string& message) {
@@ -78,7 +80,7 @@ asio::awaitable<void> ServerReplay::run() {
   auto token = asio::redirect_error(asio::use_awaitable, ec);
   const std::string where = "ib-stream-server at http://" + server_.host_port;
   auto cannot_connect = [&](const std::string& why) {
-    fail(kExitCannotConnect, "cannot connect to " + where + " for the replay: " + why);
+    fail(kExitCannotConnect, "cannot connect to " + where + " for " + what_ + ": " + why);
   };
 
   tcp::resolver resolver(ex_);
@@ -114,8 +116,13 @@ asio::awaitable<void> ServerReplay::run() {
     stream_.expires_after(kRequestTimeout);
     co_await http::async_read(stream_, buffer, body_parser, token);
     if (stopping_) co_return;
-    std::string why = "the server refused the replay: HTTP " + std::to_string(status) + " " +
-                      api_error_message(body_parser.get().body());
+    const std::string message = api_error_message(body_parser.get().body());
+    if (status == 404 && not_recorded_) {
+      done_ = true;
+      co_return not_recorded_(one_line(message));
+    }
+    std::string why =
+        "the server refused " + what_ + ": HTTP " + std::to_string(status) + " " + message;
     if (status == 401 || status == 403) why += " (pass the server's key with --api-key)";
     co_return fail(kExitCannotConnect, why);
   }
@@ -136,14 +143,15 @@ asio::awaitable<void> ServerReplay::run() {
     }
     const std::string after = " after " + std::to_string(ticks_) + " ticks";
     if (ec == beast::error::timeout)
-      co_return fail(kExitIncomplete, "the replay stopped without its end: no data for 45 s" +
-                                          after + " (not even a keep-alive)");
+      co_return fail(kExitIncomplete, what_ + " stopped without its end: no data for 45 s" + after +
+                                          " (not even a keep-alive)");
     if (ec)
-      co_return fail(kExitIncomplete, "the replay stopped without its end: connection lost" +
-                                          after + ": " + ec.message());
+      co_return fail(kExitIncomplete, what_ + " stopped without its end: connection lost" + after +
+                                          ": " + ec.message());
   }
-  fail(kExitIncomplete, "the replay stopped without its end: the server closed the connection "
-                        "after " +
+  fail(kExitIncomplete, what_ +
+                            " stopped without its end: the server closed the connection "
+                            "after " +
                             std::to_string(ticks_) + " ticks, before `complete`");
 }
 
@@ -164,7 +172,7 @@ bool ServerReplay::on_event(const studies::SseEvent& e) {
     if (const auto* r = ev.json.if_contains("reason"); r && r->is_string())
       reason = r->get_string();
     if (reason != "replay_end") {
-      fail(kExitIncomplete, "the replay stopped without its end: complete, reason " + reason +
+      fail(kExitIncomplete, what_ + " stopped without its end: complete, reason " + reason +
                                 " after " + std::to_string(ticks_) + " ticks");
       return false;
     }
@@ -181,7 +189,7 @@ bool ServerReplay::on_event(const studies::SseEvent& e) {
         text += ": " + std::string(m->get_string());
     }
     fail(kExitIncomplete,
-         "the replay failed after " + std::to_string(ticks_) + " ticks: server error " + text);
+         what_ + " failed after " + std::to_string(ticks_) + " ticks: server error " + text);
     return false;
   }
   return true; // `info`: the replay's description

@@ -30,11 +30,18 @@ constexpr auto kIdleTimeout = 45s;
 } // namespace
 
 SseSource::SseSource(asio::any_io_executor ex, ServerAddress server, int contract_id,
-                     std::string tick_type, std::string api_key, std::string since,
+                     std::string tick_type, std::string api_key, LiveStart start,
                      SourceEvents events)
     : ex_(ex), server_(std::move(server)), contract_id_(contract_id),
-      tick_type_(std::move(tick_type)), api_key_(std::move(api_key)), since_(std::move(since)),
-      events_(std::move(events)), stream_(ex), timer_(ex) {}
+      tick_type_(std::move(tick_type)), api_key_(std::move(api_key)),
+      since_(std::move(start.since)), events_(std::move(events)), stream_(ex), timer_(ex) {
+  // The record was read up to this tick: resume right after it, as after a
+  // dropped connection (no since=).
+  if (start.after) {
+    last_id_ = std::move(start.after->last);
+    got_tick_ = true;
+  }
+}
 
 void SseSource::start() {
   asio::co_spawn(

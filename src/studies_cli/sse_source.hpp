@@ -1,12 +1,13 @@
 // One SSE stream of one tick type (GET /stream/{contract_id}/{tick_type}),
-// read incrementally over Beast. With `since` (--since) its connections ask
-// for the record from then (`since=`) until a tick has come; after that,
-// and always without it, they resume. On a dropped connection, an HTTP 429/503,
-// silence past the server's keep-alive, or a `complete` other than
-// `stopped`, it reconnects with capped, jittered backoff and resumes with
-// `Last-Event-ID` (the id as the server sent it: `seq` or `seq.sub`, see
-// event_id.hpp); gaps (an `info` ticks_lost, or a jump in the live sequence
-// numbers) are reported on stderr. Refusals that retrying cannot fix (400, 401, 403, 404)
+// read incrementally over Beast. It begins after a tick (LiveStart::after:
+// the record was read up to it through /replay, --since): its first request
+// resumes with that tick's id as `Last-Event-ID`. Else, with
+// LiveStart::since, its connections ask for the record from then (`since=`)
+// until a tick has come; after that, and always without it, they resume. On a dropped connection,
+// an HTTP 429/503, silence past the server's keep-alive, or a `complete` other than `stopped`, it
+// reconnects with capped, jittered backoff and resumes with `Last-Event-ID` (the id as the server
+// sent it: `seq` or `seq.sub`, see event_id.hpp); gaps (an `info` ticks_lost, or a jump in the live
+// sequence numbers) are reported on stderr. Refusals that retrying cannot fix (400, 401, 403, 404)
 // and a server that cannot be reached at all at the first attempt are fatal.
 //
 // Not thread-safe: every call and callback on the executor's one thread.
@@ -15,6 +16,7 @@
 #include "studies/sse_parser.hpp"
 #include "studies_cli/event_id.hpp"
 #include "studies_cli/live_source.hpp"
+#include "studies_cli/resume_point.hpp"
 #include "studies_cli/tick_source.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -32,7 +34,7 @@ namespace studies_cli {
 class SseSource : public LiveSource, public std::enable_shared_from_this<SseSource> {
 public:
   SseSource(boost::asio::any_io_executor ex, ServerAddress server, int contract_id,
-            std::string tick_type, std::string api_key, std::string since, SourceEvents events);
+            std::string tick_type, std::string api_key, LiveStart start, SourceEvents events);
 
   void start() override;
   void stop() override;
@@ -51,7 +53,7 @@ private:
   int contract_id_;
   std::string tick_type_;
   std::string api_key_;
-  std::string since_; // --since as given; empty: live only
+  std::string since_; // --since as given, for a type not in the replay; empty: live only
   SourceEvents events_;
   boost::beast::tcp_stream stream_;
   boost::asio::steady_timer timer_;

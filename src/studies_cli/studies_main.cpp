@@ -1,6 +1,7 @@
 #include "studies_cli/studies_main.hpp"
 
 #include "studies_cli/options.hpp"
+#include "studies_cli/resume_point.hpp"
 #include "studies_cli/server_replay.hpp"
 #include "studies_cli/sse_source.hpp"
 #include "studies_cli/study_runner.hpp"
@@ -14,6 +15,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <map>
 
 namespace studies_cli {
 namespace asio = boost::asio;
@@ -55,9 +57,28 @@ int run_replay(const StudiesOptions& o, StudyRunner& runner) {
   return kExitOk;
 }
 
-/// Live (SSE or WebSocket, --since) or the server's record (--replay-from):
-/// sources on one io_context until the limit, the duration, the end of the
-/// replay, Ctrl+C or a fatal error.
+/// Unix milliseconds now, as the server's time parameters take them.
+std::string unix_ms_now() {
+  using namespace std::chrono;
+  return std::to_string(
+      duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
+}
+
+/// --since as /replay's range up to `end`: a duration before now ("15m")
+/// is the replay's `duration`, anything else its `start`.
+ReplayRange since_range(const std::string& since, std::string end) {
+  ReplayRange r;
+  if (!since.empty() && std::string_view("smhd").find(since.back()) != std::string_view::npos)
+    r.duration = since;
+  else r.start = since;
+  r.end = std::move(end);
+  r.speed = "max";
+  return r;
+}
+
+/// Live (SSE or WebSocket; with --since the record through /replay first),
+/// or the server's record (--replay-from): sources on one io_context until
+/// the limit, the duration, the end of the replay, Ctrl+C or a fatal error.
 int run_server(const StudiesOptions& o, StudyRunner& runner) {
   ServerAddress server;
   std::string error;
@@ -66,7 +87,8 @@ int run_server(const StudiesOptions& o, StudyRunner& runner) {
     return kExitUsage;
   }
   asio::io_context ioc(1);
-  std::vector<std::shared_ptr<LiveSource>> sources;
+  std::vector<std::shared_ptr<LiveSource>> sources; // every one started
+  std::size_t live_sources = 0;                     // of them: SSE / WebSocket
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
   asio::steady_timer duration_timer(ioc), summary_timer(ioc), flush_timer(ioc);
   bool flush_armed = false;
@@ -116,22 +138,68 @@ int run_server(const StudiesOptions& o, StudyRunner& runner) {
     stop_all();
   };
   ev.ended = [&] {
-    if (++ended == sources.size()) stop_all();
+    if (++ended == live_sources) stop_all();
   };
 
+  // The live sources; each tick type begins from its LiveStart.
+  auto start_live = [&](const ResumePoints* resume) {
+    if (stopping) return;
+    std::map<std::string, LiveStart> starts;
+    for (const auto& t : o.tick_types) {
+      LiveStart& s = starts[t];
+      s.since = o.since;
+      if (const ResumePoint* p = resume ? resume->find(t) : nullptr) s.after = *p;
+    }
+    std::vector<std::shared_ptr<LiveSource>> live;
+    if (o.transport == Transport::ws) {
+      live.push_back(std::make_shared<WsSource>(ioc.get_executor(), server, o.contract_id,
+                                                o.tick_types, o.api_key, starts, ev));
+    } else {
+      // Quotes first: their stream is asked for (and usually answers) before
+      // the trades', so fewer early trades lack a quote.
+      for (const auto& t : o.tick_types)
+        live.push_back(std::make_shared<SseSource>(ioc.get_executor(), server, o.contract_id, t,
+                                                   o.api_key, starts[t], ev));
+    }
+    live_sources = live.size();
+    for (auto& s : live) {
+      sources.push_back(s);
+      s->start();
+    }
+  };
+
+  // --since: the record from then to now first, through /replay: every
+  // tick type in one stream in time order, so multi-delta matches each
+  // trade with the quote of its time (separate streams per type would
+  // each come in their own order). Each tick is applied as it comes and
+  // noted in `resume`; at the end each type goes live right after its
+  // last tick applied.
+  ResumePoints resume;
+  SourceEvents history_ev = ev;
+  history_ev.tick = [&](const studies::StreamEvent& e, std::string_view record_line) {
+    if (stopping) return;
+    if (const auto* data = e.json.if_contains("data"); data && data->is_object())
+      resume.note(data->get_object());
+    if (!runner.on_tick(e, record_line) || !runner.flush()) return limit_reached();
+  };
+  history_ev.ended = [&] { start_live(&resume); };
+
   if (o.server_replay()) {
+    live_sources = 1; // its end is the end
     sources.push_back(std::make_shared<ServerReplay>(
         ioc.get_executor(), server, o.contract_id, o.tick_types,
-        ReplayRange{o.replay_from, o.replay_to, o.speed}, o.api_key, ev));
-  } else if (o.transport == Transport::ws) {
-    sources.push_back(std::make_shared<WsSource>(ioc.get_executor(), server, o.contract_id,
-                                                 o.tick_types, o.api_key, o.since, ev));
-  } else {
-    // Quotes first: their stream is asked for (and usually answers) before
-    // the trades', so fewer early trades lack a quote.
-    for (const auto& t : o.tick_types)
-      sources.push_back(std::make_shared<SseSource>(ioc.get_executor(), server, o.contract_id, t,
-                                                    o.api_key, o.since, ev));
+        ReplayRange{o.replay_from, "", o.replay_to, o.speed}, o.api_key, ev));
+  } else if (!o.since.empty()) {
+    // The replay ends now; the live streams' resume covers what comes after.
+    auto history =
+        std::make_shared<ServerReplay>(ioc.get_executor(), server, o.contract_id, o.tick_types,
+                                       since_range(o.since, unix_ms_now()), o.api_key, history_ev);
+    history->describe_as("the record of --since " + o.since);
+    history->on_not_recorded([&](const std::string& message) {
+      notice("nothing recorded to read first (" + message + "): live, since " + o.since);
+      start_live(nullptr);
+    });
+    sources.push_back(history);
   }
 
   signals.async_wait([&](boost::system::error_code ec, int sig) {
@@ -159,7 +227,8 @@ int run_server(const StudiesOptions& o, StudyRunner& runner) {
   if (!o.json) arm_summary();
 
   runner.start();
-  for (auto& s : sources) s->start();
+  if (sources.empty()) start_live(nullptr);
+  else sources.front()->start();
   ioc.run();
   if (!failed) {
     runner.flush();

@@ -17,6 +17,8 @@
 #include <boost/url/encode.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
 
+#include <algorithm>
+
 namespace studies_cli {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -40,11 +42,25 @@ const json::object* obj(const json::object& o, std::string_view key) {
 } // namespace
 
 WsSource::WsSource(asio::any_io_executor ex, ServerAddress server, int contract_id,
-                   std::vector<std::string> tick_types, std::string api_key, std::string since,
-                   SourceEvents events)
+                   std::vector<std::string> tick_types, std::string api_key,
+                   std::map<std::string, LiveStart> starts, SourceEvents events)
     : ex_(ex), server_(std::move(server)), contract_id_(contract_id),
-      tick_types_(std::move(tick_types)), api_key_(std::move(api_key)), since_(std::move(since)),
-      events_(std::move(events)), timer_(ex) {}
+      tick_types_(std::move(tick_types)), api_key_(std::move(api_key)), events_(std::move(events)),
+      timer_(ex) {
+  for (const auto& type : tick_types_) {
+    TypeStart& t = starts_[type];
+    const auto it = starts.find(type);
+    if (it == starts.end()) continue;
+    if (it->second.after) {
+      // No resume over WebSocket: from the second of the last tick applied,
+      // that second's applied ticks dropped (resume_point.hpp).
+      t.since = std::to_string(it->second.after->second);
+      t.skip = SecondSkip(*it->second.after);
+    } else {
+      t.since = it->second.since;
+    }
+  }
+}
 
 void WsSource::start() {
   asio::co_spawn(
@@ -68,15 +84,37 @@ std::string WsSource::target() const {
   return t;
 }
 
-std::string WsSource::subscribe_message(const std::vector<std::string>& types) {
-  std::string id = "ib-studies-" + std::to_string(next_id_++);
+std::string WsSource::params_of(const std::string& tick_type) {
   // timeout 3600: the longest allowed; a completed subscription is renewed.
-  // since: history then live, until the first tick.
+  // since: history then live, until the type's first tick.
   std::string params = "{\"timeout\":3600";
-  if (!since_.empty() && !ever_got_tick_) {
-    params += ",\"since\":" + json::serialize(json::string(since_));
+  TypeStart& t = starts_[tick_type];
+  if (!t.since.empty() && !t.got_tick) {
+    params += ",\"since\":" + json::serialize(json::string(t.since));
+    t.skip.restart(); // the server sends that second again
   }
   params += "}";
+  return params;
+}
+
+std::vector<std::string> WsSource::subscribe_all() {
+  // Tick types that begin alike share one message.
+  std::vector<std::pair<std::string, std::vector<std::string>>> groups; // params -> types
+  for (const auto& type : tick_types_) {
+    const std::string params = params_of(type);
+    auto it = std::find_if(groups.begin(), groups.end(),
+                           [&](const auto& g) { return g.first == params; });
+    if (it == groups.end()) groups.push_back({params, {type}});
+    else it->second.push_back(type);
+  }
+  std::vector<std::string> out;
+  for (const auto& g : groups) out.push_back(subscribe_message(g.second));
+  return out;
+}
+
+std::string WsSource::subscribe_message(const std::vector<std::string>& types) {
+  std::string id = "ib-studies-" + std::to_string(next_id_++);
+  const std::string params = params_of(types.front()); // the same for all of them
   std::string out;
   if (types.size() == 1) {
     out = "{\"type\":\"subscribe\",\"id\":\"" + id +
@@ -178,7 +216,7 @@ asio::awaitable<WsSource::Next> WsSource::connect_once() {
            "WebSocket)");
   ever_connected_ = true;
 
-  out_.push_back(subscribe_message(tick_types_));
+  out_ = subscribe_all();
   beast::flat_buffer buffer;
   while (!stopping_) {
     // Writes happen here only, between reads: one write in flight at most.
@@ -225,8 +263,15 @@ bool WsSource::on_message(const std::string& text) {
   const auto& o = ev.json;
   if (ev.type == "tick") {
     got_tick_ = true;
-    ever_got_tick_ = true;
-    const auto* data = o.if_contains("data");
+    const auto* data = o.if_contains("data"); // an object: parse_stream_event checked it
+    if (auto it = starts_.find(tick_type_of(data->as_object())); it != starts_.end()) {
+      TypeStart& t = it->second;
+      const auto* unix_time = data->as_object().if_contains("unix_time");
+      if (!t.got_tick && unix_time && unix_time->is_number() &&
+          t.skip.skip(unix_time->to_number<std::int64_t>()))
+        return true; // applied from the replay already
+      t.got_tick = true;
+    }
     events_.tick(ev, studies::tick_event_line(ev.contract_id, ev.timestamp, *data));
   } else if (ev.type == "multi_subscribed" || ev.type == "subscribed") {
     const auto* data = obj(o, "data");

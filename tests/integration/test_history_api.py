@@ -156,7 +156,8 @@ def write_record(directory, rows):
 
 
 def tick_of(r):
-    """The tick object the API gives for a row: api.md §1 + seq + source."""
+    """The tick object the API gives for a row: api.md §1 + seq (+ sub when
+    backfilled) + source."""
     base = {"timestamp": utc_text(r["ib_time"]), "unix_time": r["ib_time"]}
     if r["tick_type"] in ("Last", "AllLast"):
         t = {"type": "time_sales", "tick_type": r["tick_type"], **base, "price": r["price"],
@@ -169,6 +170,8 @@ def tick_of(r):
     else:
         t = {"type": "midpoint", **base, "midpoint": r["midpoint"]}
     t["seq"] = r["seq"]
+    if r["source"] == "backfill":
+        t["sub"] = r["sub"]
     t["source"] = r["source"]
     return t
 
@@ -276,6 +279,8 @@ class HistoryApi(unittest.TestCase):
         i = next(k for k, t in enumerate(ticks) if t["source"] == "backfill")
         self.assertEqual(ticks[i - 1]["seq"], 100)
         self.assertEqual([t["seq"] for t in ticks[i:i + 20]], [100] * 20)
+        self.assertEqual([t["sub"] for t in ticks[i:i + 20]], list(range(1, 21)))
+        self.assertNotIn("sub", ticks[i - 1], "a live tick has no sub")
         self.assertEqual(ticks[i + 20]["seq"], 101)
         times = [t["unix_time"] for t in ticks]
         self.assertEqual(times, sorted(times))

@@ -3,12 +3,17 @@ against a real ib-stream-server that records (--track CONTRACT:BidAsk,Last,
 --data-dir a temporary directory) a wall-clock market of ib-tws-sim
 (--clock wall --start-time now-2: the market is fixed by time).
 
-StudiesHistory: `--since` over SSE and over WebSocket gives the trades of
-the record (read with GET /history/{id}/Last?format=ndjson: the same prices,
-sizes and times in the same order) and then the live ones, without a gap or
-a duplicate at the switch; a live run started at the same moment prints a
-contiguous run of them; `--replay-from/--replay-to` over the record's range
-gives the same trades. `--replay-from/--replay-to --speed max` gives exactly
+StudiesHistory: `--since` over SSE and over WebSocket reads the record
+through GET /replay (every tick type in one time-ordered stream), so its
+history part is, object for object (classification, quote, summary,
+statistics), what `--replay-from/--replay-to` prints over the same range;
+its trades are the record's (read with GET /history/{id}/Last?format=ndjson:
+the same prices, sizes and times in the same order) and then the live ones,
+without a gap or a duplicate at the switch (SSE resumes after the last tick
+applied with Last-Event-ID; WebSocket asks for its second and drops the
+ticks of it already applied); a live run started at the same moment prints
+a contiguous run of them. `--since` for a contract with nothing recorded
+goes live (one notice). `--replay-from/--replay-to --speed max` gives exactly
 the record's trades of that range and exits 0 (also delta, ISO-8601 times,
 --output, --limit; speed 1 keeps the pace). Usage errors exit 2 naming the
 option; a contract never recorded (404), a bad time (400) or no server exit
@@ -41,6 +46,13 @@ def trades_of(rows):
     whatever the study made of it."""
     return [(r["current_trade"]["price"], r["current_trade"]["size"],
              r["current_trade"]["unix_time"]) for r in rows]
+
+
+def study_output(rows):
+    """The --json rows without their `timestamp` (when the server sent the
+    tick, which differs between two reads of the same record): what the
+    study made of each trade, field for field."""
+    return [{k: v for k, v in r.items() if k != "timestamp"} for r in rows]
 
 
 def record_trades(ticks):
@@ -153,7 +165,8 @@ class StudiesHistory(unittest.TestCase):
         run's trades are the record's from its first trade on, without a gap
         or a duplicate at the switch to live (the record holds the live ones
         too once they are in); the live run's trades are a contiguous run of
-        them; a replay of the record's range gives the same trades."""
+        them; a replay of the record's range (the reference: one time-ordered
+        stream) gives the same objects, classification included."""
         before = self.history()
         limit = len(before) + 40  # the record so far, then about 40 live trades
         since_p = start_studies(*self.base(transport=transport), "--since", since,
@@ -168,8 +181,11 @@ class StudiesHistory(unittest.TestCase):
                     p.kill()
                     p.communicate()
             self.assertEqual(p.returncode, 0, f"{transport} {name}: {stderr}")
-            out[name] = trades_of(json_lines(stdout))
-        got, live = out["since"], out["live"]
+            out[name] = json_lines(stdout)
+            if name == "since":
+                self.assertNotRegex(stderr, r"gap|restarted|missing|nothing recorded", transport)
+        since_rows = out["since"]
+        got, live = trades_of(out["since"]), trades_of(out["live"])
         self.assertEqual(len(got), limit)
         self.assertEqual(len(live), 10)
         # Every trade the --since run printed is in the record by now.
@@ -183,17 +199,37 @@ class StudiesHistory(unittest.TestCase):
         self.assertGreaterEqual(index_of_run(got, live), len(before) - 40,
                                 f"{transport}: the live run's trades are among the --since "
                                 "run's live ones")
-        # The same range through /replay: the same trades.
+        # The same range through /replay: the same trades, each classified
+        # against the same quote, the same summaries, field for field.
         t1 = before[-1]["unix_time"]
         r = studies(*self.base(), "--replay-from", self.start_time - 5, "--replay-to", t1)
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertEqual(trades_of(json_lines(r.stdout)), [t for t in got if t[2] < t1])
+        reference = json_lines(r.stdout)
+        self.assertEqual(trades_of(reference), [t for t in got if t[2] < t1])
+        self.assertGreater(len(reference), 20)
+        self.assertGreater(reference[-1]["calculation_stats"]["true_delta_percentage"], 90,
+                           "the reference classifies against quotes")
+        self.assertEqual(study_output(since_rows[:len(reference)]), study_output(reference),
+                         f"{transport}: the history part is the replay of its range")
 
     def test_since_over_sse_is_the_record_then_live(self):
         self.check_since("sse", str(self.start_time - 5))  # Unix seconds
 
     def test_since_over_websocket_is_the_record_then_live(self):
         self.check_since("ws", "1h")  # that long ago
+
+    def test_since_without_a_record_goes_live(self):
+        for transport in ("sse", "ws"):
+            with self.subTest(transport=transport):
+                r = studies("multi-delta", "--contract", NOT_RECORDED, "--server",
+                            self.server.base_url, "--transport", transport, "--json",
+                            "--since", "1m", "--limit", 3, timeout=60)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                self.assertEqual(len(json_lines(r.stdout)), 3)
+                notices = [line for line in r.stderr.splitlines() if "nothing recorded" in line]
+                self.assertEqual(notices, [
+                    "ib-studies: nothing recorded to read first (CONTRACT_NOT_FOUND: nothing "
+                    f"recorded for contract {NOT_RECORDED}): live, since 1m"], r.stderr)
 
     def test_replay_range_is_exactly_the_record_of_that_range(self):
         record = self.history()

@@ -334,13 +334,20 @@ store::TickRecord last_record() {
   return r;
 }
 
-TEST(HistoryFormat, RecordJsonIsTheTickObjectWithSeqAndSource) {
+TEST(HistoryFormat, RecordJsonIsTheTickObjectWithSeqSubAndSource) {
   std::string out;
   http::append_record_json(out, last_record());
   EXPECT_EQ(out, "{\"type\":\"time_sales\",\"tick_type\":\"Last\",\"timestamp\":\"2025-12-04 "
                  "15:30:00\",\"unix_time\":1764862200,\"price\":175.25,\"size\":100,\"exchange\":"
                  "\"NASDAQ\",\"conditions\":\"a,\\\"b\\\"\",\"past_limit\":false,\"unreported\":"
-                 "true,\"seq\":17,\"source\":\"backfill\"}");
+                 "true,\"seq\":17,\"sub\":2,\"source\":\"backfill\"}");
+  // A live tick has no position in a gap: no "sub".
+  auto live = last_record();
+  live.sub = 0;
+  live.source = store::Source::live;
+  out.clear();
+  http::append_record_json(out, live);
+  EXPECT_EQ(out.substr(out.find(",\"seq\"")), ",\"seq\":17,\"source\":\"live\"}");
 }
 
 TEST(HistoryFormat, CsvRowsQuoteAsRfc4180) {
