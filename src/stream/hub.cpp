@@ -291,7 +291,10 @@ void Hub::Impl::attach(const std::shared_ptr<Subscription>& s, PendingOpen p, bo
     r.seq_before_start = s->log->last_seq();
   }
   ClientEntry e{p.request.internal, p.sub, s->key, {}, r.counters};
-  if (p.request.internal) ++s->internal_clients;
+  if (p.request.internal) {
+    ++s->internal_clients;
+    s->log->raise_limits(cfg_.tracked_log);
+  }
   e.info.id = r.stream_id;
   e.info.transport = p.request.transport;
   e.info.remote = p.request.remote;

@@ -34,6 +34,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -135,6 +136,11 @@ public:
   void publish();
   /// The reader group of `loop` (made on first use).
   std::shared_ptr<ReaderGroup> readers(boost::asio::io_context& loop);
+  /// Keeps at least `limits` from now on (a recorder joined: its window).
+  void raise_limits(LogLimits limits) {
+    limits_.max_entries = std::max(limits_.max_entries, limits.max_entries);
+    limits_.max_bytes = std::max(limits_.max_bytes, limits.max_bytes);
+  }
   /// The sequence number of the last tick appended (seq_base before any).
   std::uint64_t last_seq() const { return last_seq_; }
   /// The sequence number the next tick gets.

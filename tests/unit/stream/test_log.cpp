@@ -280,3 +280,27 @@ TEST(Log, AWriterRacesReadersOnOtherThreads) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(Log, ARecorderRaisesTheWindowAndFindsWhereTheRecordEnds) {
+  auto log = make_log(100);
+  ticks(*log, 1000);
+  EXPECT_LT(log->head() - log->tail(), 200u) << "the client window";
+  log->raise_limits(stream::LogLimits{5000, 16 << 20});
+  ticks(*log, 4000);
+  EXPECT_GE(log->head() - log->tail(), 4000u) << "everything since the raise is held";
+  // The first tick after seq 2500 and what is missing before the oldest held.
+  const auto after = log->find_after(2500);
+  LogCursor c(log, after.position);
+  ASSERT_NE(c.get(), nullptr);
+  EXPECT_EQ(c.get()->seq, 2501u);
+  EXPECT_EQ(after.missing, 0u);
+  const auto old = log->find_after(10);
+  LogCursor o(log, old.position);
+  ASSERT_NE(o.get(), nullptr);
+  EXPECT_EQ(old.missing, o.get()->seq - 11) << "ticks 11.. before the oldest held are gone";
+  EXPECT_EQ(log->find_after(5000).position, log->head()) << "nothing newer yet";
+}
+
+} // namespace
