@@ -181,8 +181,8 @@ struct HubConfig {
   std::size_t max_clients = 10000;
   LogLimits log; // events kept per subscription (resume window)
   /// ... and at least this much for a tracked stream: the recorder's
-  /// margin when its thread is late (at 100,000 ticks/s, about a second).
-  LogLimits tracked_log{131072, 64u << 20};
+  /// margin when its thread is late (at 10,000 ticks/s, more than a second).
+  LogLimits tracked_log{16384, 8u << 20};
   int reconnect_attempts = 3; // quick attempts, then capped backoff
   std::chrono::milliseconds backoff_initial{500};
   std::chrono::milliseconds backoff_max{30000};
