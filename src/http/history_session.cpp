@@ -174,7 +174,9 @@ struct HistoryProducer {
   void count_page() {
     std::optional<store::Position> last;
     std::size_t n = 0;
-    store->read(query(req.limit + 1), [&](const store::TickRecord& r) {
+    auto q = query(req.limit + 1);
+    q.keys_only = true; // positions only: the rows themselves are read for the body
+    store->read(q, [&](const store::TickRecord& r) {
       if (cancelled) return false;
       if (++n <= req.limit) last = store::Position{r.seq, r.sub};
       return true;

@@ -109,6 +109,9 @@ struct Query {
                                         // row past it: IB time never decreases along (seq, sub))
   std::optional<Position> after;        // rows strictly after this position
   std::size_t limit = 10000;            // at most this many rows
+  /// Rows carry only seq, sub and ib_time (their tick is left as it was):
+  /// a cheaper read for counting and positions.
+  bool keys_only = false;
 };
 
 /// Per tick type of one contract: what /history/{contract_id} shows.

@@ -31,8 +31,8 @@ const std::string kHasSeq =
 const std::string kStats = "SELECT tick_type, source, rows, first_seq, last_seq, first_time, "
                            "last_time FROM stats WHERE con_id = ?1";
 
-std::string page_sql(rows::Family f, bool inclusive) {
-  return "SELECT " + rows::select_columns(f) +
+std::string page_sql(rows::Family f, bool inclusive, bool keys_only = false) {
+  return "SELECT " + (keys_only ? std::string("seq, sub, ib_time") : rows::select_columns(f)) +
          " FROM ticks WHERE con_id = ?1 AND tick_type = ?2 AND (seq, sub) " +
          (inclusive ? ">=" : ">") + " (?3, ?4) ORDER BY seq, sub LIMIT ?5";
 }
@@ -60,7 +60,8 @@ std::size_t Store::read(const Query& q, const std::function<bool(const TickRecor
   const day::Number last_day = q.end_ms ? day::of_time(end_t - 1) : kMax;
 
   const auto family = rows::family_of(q.tick_type);
-  const std::string sql_from = page_sql(family, true), sql_after = page_sql(family, false);
+  const std::string sql_from = page_sql(family, true, q.keys_only),
+                    sql_after = page_sql(family, false, q.keys_only);
   std::size_t given = 0;
   TickRecord rec;
   for (const auto& f : day::list(impl_->config.dir)) {
@@ -107,7 +108,15 @@ std::size_t Store::read(const Query& q, const std::function<bool(const TickRecor
         // IB time never decreases along (seq, sub): the first row at or
         // past the end ends the read.
         if (sqlite3_column_int64(s, 2) >= end_t) return given;
-        rows::decode(s, q.con_id, q.tick_type, rec);
+        if (q.keys_only) {
+          rec.con_id = q.con_id;
+          rec.tick_type = q.tick_type;
+          rec.seq = static_cast<std::uint64_t>(sqlite3_column_int64(s, 0));
+          rec.sub = static_cast<std::uint32_t>(sqlite3_column_int64(s, 1));
+          rec.ib_time = sqlite3_column_int64(s, 2);
+        } else {
+          rows::decode(s, q.con_id, q.tick_type, rec);
+        }
         ++n;
         ++given;
         pos = {rec.seq, rec.sub};

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <tuple>
 
 namespace {
 
@@ -186,6 +187,30 @@ TEST(Store, PagesWithAfterAndStopsAtLimitOrWhenTold) {
   q.limit = 100;
   int calls = 0;
   EXPECT_EQ(st.read(q, [&](const TickRecord&) { return ++calls < 4; }), 4u);
+}
+
+TEST(Store, AKeysOnlyReadGivesTheSamePositions) {
+  TempDir dir;
+  Store st({dir.path(), 0});
+  std::vector<TickRecord> rows;
+  for (int i = 1; i <= 3000; ++i) rows.push_back(mid(2, i, day0() + i / 10, i * 0.5));
+  ASSERT_FALSE(st.write(rows));
+  Query q{2, TickType::mid_point};
+  q.start_ms = (day0() + 20) * 1000;
+  q.end_ms = (day0() + 250) * 1000;
+  q.limit = 100000;
+  std::vector<std::tuple<std::uint64_t, std::uint32_t, std::int64_t>> full, keys;
+  st.read(q, [&](const TickRecord& r) {
+    full.emplace_back(r.seq, r.sub, r.ib_time);
+    return true;
+  });
+  q.keys_only = true;
+  st.read(q, [&](const TickRecord& r) {
+    keys.emplace_back(r.seq, r.sub, r.ib_time);
+    return true;
+  });
+  ASSERT_FALSE(full.empty());
+  EXPECT_EQ(keys, full);
 }
 
 TEST(Store, FindsFirstPositionAtOrAfterATime) {
