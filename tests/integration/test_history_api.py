@@ -454,8 +454,11 @@ class HistoryApi(unittest.TestCase):
         self.assertEqual(total, BIG_ROWS)
         self.assertEqual(pages, 3)
         # One page is ~25 MB of JSON: a server that held it would grow by that.
-        self.assertLess(peak_anon - before_anon, 12 * 1024, (before_anon, peak_anon))
-        self.assertLess(peak - before, 48 * 1024, (before, peak))
+        # Under a sanitizer (scripts/sanitize.sh sets IBS_SANITIZER) RSS says
+        # nothing about what is held: freed memory waits in ASan's quarantine.
+        if not os.environ.get("IBS_SANITIZER"):
+            self.assertLess(peak_anon - before_anon, 12 * 1024, (before_anon, peak_anon))
+            self.assertLess(peak - before, 48 * 1024, (before, peak))
 
     def test_two_concurrent_readers(self):
         results = {}
