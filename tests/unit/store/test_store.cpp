@@ -164,7 +164,9 @@ TEST(Store, PagesWithAfterAndStopsAtLimitOrWhenTold) {
   std::vector<std::uint64_t> got;
   std::optional<Position> after;
   for (;;) {
-    Query q{2, TickType::mid_point};
+    Query q;
+    q.con_id = 2;
+    q.tick_type = TickType::mid_point;
     q.after = after;
     q.limit = 1500; // pages of the caller across the store's own pages
     const std::size_t n = st.read(q, [&](const TickRecord& r) {
@@ -178,7 +180,11 @@ TEST(Store, PagesWithAfterAndStopsAtLimitOrWhenTold) {
   ASSERT_EQ(got.size(), 5000u);
   for (std::size_t i = 0; i < got.size(); ++i) ASSERT_EQ(got[i], i + 1);
 
-  Query q{2, TickType::mid_point};
+  Query q;
+
+  q.con_id = 2;
+
+  q.tick_type = TickType::mid_point;
   q.limit = 3;
   EXPECT_EQ(seqs(read_all(st, 2, TickType::mid_point, q)),
             (std::vector<std::uint64_t>{10, 20, 30}));
@@ -195,7 +201,9 @@ TEST(Store, AKeysOnlyReadGivesTheSamePositions) {
   std::vector<TickRecord> rows;
   for (int i = 1; i <= 3000; ++i) rows.push_back(mid(2, i, day0() + i / 10, i * 0.5));
   ASSERT_FALSE(st.write(rows));
-  Query q{2, TickType::mid_point};
+  Query q;
+  q.con_id = 2;
+  q.tick_type = TickType::mid_point;
   q.start_ms = (day0() + 20) * 1000;
   q.end_ms = (day0() + 250) * 1000;
   q.limit = 100000;

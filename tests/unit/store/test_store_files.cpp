@@ -33,9 +33,19 @@ TEST(StoreFiles, RetentionDeletesWholeDayFilesOlderThanItsDays) {
   ASSERT_EQ(st.day_files().size(), 5u);
   for (const auto& f : st.day_files()) ASSERT_TRUE(std::filesystem::exists(f.string() + "-wal"));
   EXPECT_EQ(read_all(st, 1, TickType::last).size(), 5u); // readers hold pooled connections
-  store::Gap old_gap{
-      0, 1, TickType::last, 1, day0() - 35 * 86400, day0() - 34 * 86400, store::Gap::State::filled};
-  store::Gap open_gap{0, 1, TickType::last, 2, day0() - 35 * 86400, 0, store::Gap::State::open};
+  const auto gap = [](std::uint64_t after_seq, std::int64_t from, std::int64_t to,
+                      store::Gap::State state) {
+    store::Gap g;
+    g.con_id = 1;
+    g.tick_type = TickType::last;
+    g.after_seq = after_seq;
+    g.from_time = from;
+    g.to_time = to;
+    g.state = state;
+    return g;
+  };
+  store::Gap old_gap = gap(1, day0() - 35 * 86400, day0() - 34 * 86400, store::Gap::State::filled);
+  store::Gap open_gap = gap(2, day0() - 35 * 86400, 0, store::Gap::State::open);
   ASSERT_FALSE(st.add_gap(old_gap));
   ASSERT_FALSE(st.add_gap(open_gap));
 

@@ -37,7 +37,9 @@ std::vector<TickRecord> quotes(int con_id, std::uint64_t first_seq, std::size_t 
 }
 
 std::size_t count_rows(const Store& st, int con_id) {
-  Query q{con_id, TickType::bid_ask};
+  Query q;
+  q.con_id = con_id;
+  q.tick_type = TickType::bid_ask;
   q.limit = static_cast<std::size_t>(-1);
   return st.read(q, [](const TickRecord&) { return true; });
 }
@@ -132,7 +134,9 @@ TEST(StoreStress, ReadersSeeOnlyCommittedBatchesWhileTheWriterWrites) {
     for (bool finished = false; !finished;) {
       finished = done; // the read after the last commit is the last one
       std::uint64_t expect = 1;
-      Query q{1, TickType::bid_ask};
+      Query q;
+      q.con_id = 1;
+      q.tick_type = TickType::bid_ask;
       q.limit = static_cast<std::size_t>(-1);
       const std::size_t n = st.read(q, [&](const TickRecord& r) {
         if (r.seq != expect++) ++problems;
