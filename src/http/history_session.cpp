@@ -21,10 +21,6 @@ constexpr auto kWriteTimeout = 30s;
 /// After the last byte: how long the client may take to close its end.
 constexpr auto kLinger = 2s;
 
-double ms_since(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
-}
-
 } // namespace
 
 // ---------------------------------------------------------------- RecordSession

@@ -6,6 +6,8 @@
 // setup_server_logging() once at start; log_access() from any thread.
 #pragma once
 
+#include <chrono>
+
 #include <string>
 #include <string_view>
 
@@ -24,5 +26,10 @@ struct AccessEntry {
 };
 
 void log_access(const AccessEntry& entry);
+
+/// Milliseconds since `t` (an access-log entry's duration_ms).
+inline double ms_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
+}
 
 } // namespace http

@@ -35,10 +35,6 @@ constexpr int kMaxRounds = 8;
 /// Rows of the record per page of a history before live.
 constexpr std::size_t kHistoryPageRows = 2000;
 
-double ms_since(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
-}
-
 stream::ClientStream::Options client_options(const StreamRequest& r, const ServerConfig& c) {
   stream::ClientStream::Options o;
   o.limit = r.limit;

@@ -21,10 +21,6 @@ namespace bhttp = boost::beast::http;
 
 namespace {
 
-double ms_since(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
-}
-
 /// The client's offer asks the server to compress with a window smaller
 /// than 32 KiB (server_max_window_bits < 15). Such an offer is declined:
 /// RFC 7692 lets a server decline, and ticks are deflated once for every

@@ -46,18 +46,6 @@ std::string ib_utc(std::int64_t unix_s) {
   return buf;
 }
 
-std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-std::int64_t now_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 /// Whether a historical trade is one the Last stream carries: IB's Last
 /// leaves out trades reported as unreportable and those with special
 /// conditions that keep them out of the last price (odd lots, form T).

@@ -8,15 +8,6 @@
 namespace asio = boost::asio;
 
 namespace record {
-namespace {
-
-std::int64_t now_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-} // namespace
 
 Recorder::Impl::Impl(std::shared_ptr<stream::Hub> h, std::shared_ptr<store::Store> s,
                      RecorderConfig c)

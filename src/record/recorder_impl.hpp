@@ -19,6 +19,18 @@
 namespace record {
 
 using Clock = std::chrono::steady_clock;
+
+/// Wall clock, Unix seconds and microseconds.
+inline std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+inline std::int64_t now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 using StreamKey = std::pair<int, tws::TickType>;
 
 /// A gap as the recorder's loop keeps it; the writer gets copies. The id

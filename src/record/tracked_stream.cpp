@@ -14,12 +14,6 @@ std::string label(const StreamKey& k) {
   return std::to_string(k.first) + ":" + std::string(tws::to_string(k.second));
 }
 
-std::int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 /// Notices after which ticks may have been missed.
 bool interrupts(std::string_view code) {
   return code == "TWS_DISCONNECTED" || code == "farm_down" || code == "stale" ||
