@@ -236,6 +236,7 @@ void Hub::Impl::join(PendingOpen p, const tws::ContractDetails& d) {
   const StreamKeyPair key{p.request.con_id, p.request.tick_type};
   if (auto it = subs_.find(key); it != subs_.end()) {
     auto& s = it->second;
+    if (p.request.internal) s->recorded = true;
     if (s->state == Subscription::State::pending) s->waiting.push_back(std::move(p));
     else attach(s, std::move(p));
     return;
@@ -256,6 +257,7 @@ void Hub::Impl::join(PendingOpen p, const tws::ContractDetails& d) {
   auto s = std::make_shared<Subscription>(key, d, cfg_.log, seq_base);
   s->started_iso = iso_now();
   s->started_unix = unix_now();
+  s->recorded = p.request.internal;
   s->waiting.push_back(std::move(p));
   subs_[key] = s;
   request_upstream(s);

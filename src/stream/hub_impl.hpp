@@ -87,6 +87,10 @@ struct Subscription {
 
   std::string name() const;         // "AAPL (265598) BidAsk"
   std::size_t internal_clients = 0; // recorders among `clients` (tracked when > 0)
+  /// A recorder asked for it (set at its open, before it is attached, so
+  /// that the ticks it reads from the start carry their fields): the log's
+  /// entries carry the packed tick (LogEntry::record).
+  bool recorded = false;
 };
 
 struct ClientEntry {

@@ -306,11 +306,13 @@ void Hub::Impl::on_tick(const std::shared_ptr<Subscription>& s, std::uint64_t ep
   append_sse_tick(sse_scratch_, parts);
   ws_scratch_.clear();
   append_ws_tick_suffix(ws_scratch_, parts);
+  // The fields the recorder stores, only for a stream a recorder reads.
   record_scratch_.clear();
-  append_tick_fields(record_scratch_, t,
-                     std::chrono::duration_cast<std::chrono::microseconds>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count());
+  if (s->recorded)
+    append_tick_fields(record_scratch_, t,
+                       std::chrono::duration_cast<std::chrono::microseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count());
   s->log->append(EntryKind::tick, sse_scratch_, ws_scratch_, {}, record_scratch_);
   s->log->publish();
   ++s->ticks;
