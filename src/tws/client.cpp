@@ -372,6 +372,12 @@ void Client::Impl::fail_pending(std::error_code ec) {
     if (p.timer) p.timer->cancel();
     if (p.done) p.done(ec, nullptr, {});
   }
+  auto symbols = std::move(symbols_);
+  symbols_.clear();
+  for (auto& [id, p] : symbols) {
+    if (p.timer) p.timer->cancel();
+    if (p.done) p.done(ec, nullptr, {});
+  }
   auto times = std::move(time_requests_);
   time_requests_.clear();
   for (auto& t : times)

@@ -78,6 +78,12 @@ struct HistoricalTicksRequest {
 using HistoricalTicksHandler =
     std::function<void(std::error_code, const ErrorMessage* tws_error, std::vector<Tick> ticks)>;
 
+/// ok + the descriptions of one SYMBOL_SAMPLES (IB: at most 16, may be none); or
+/// ClientError::request_failed + the ERR_MSG for the reqId (or a local 503 below server
+/// version 108); or ClientError::timeout, not_connected, connection_lost / cancelled.
+using SymbolSamplesHandler = std::function<void(std::error_code, const ErrorMessage* tws_error,
+                                                std::vector<ContractDescription> samples)>;
+
 class Client : public std::enable_shared_from_this<Client> {
 public:
   using Executor = boost::asio::any_io_executor;
@@ -104,6 +110,7 @@ public:
                                             std::vector<ContractDetails> details)>;
   using TimeHandler = std::function<void(std::error_code, std::int64_t unix_time)>;
   using HistoricalTicksHandler = tws::HistoricalTicksHandler;
+  using SymbolSamplesHandler = tws::SymbolSamplesHandler;
 
   static std::shared_ptr<Client> create(Executor ex, ClientConfig config, Events events = {});
   ~Client();
@@ -119,10 +126,19 @@ public:
   bool is_connected() const;
   const SessionInfo& session() const;
 
-  /// reqContractDetails by conId. On TWS error 200 the handler gets
-  /// ClientError::request_failed and the ERR_MSG.
+  /// reqContractDetails by conId, or by description (symbol, secType,
+  /// exchange, currency, expiry, localSymbol...). Every CONTRACT_DATA for the
+  /// reqId is collected until CONTRACT_DATA_END (several matches: several
+  /// details, in TWS's order); no match is TWS error 200 without an end
+  /// marker: the handler gets ClientError::request_failed and the ERR_MSG.
   void request_contract_details(int con_id, DetailsHandler done);
   void request_contract_details(const Contract& contract, DetailsHandler done);
+
+  /// reqMatchingSymbols (§10.8): the start of a ticker or a word of a
+  /// company name. `done` runs exactly once, on the client's executor, with
+  /// the one SYMBOL_SAMPLES reply or an error (see SymbolSamplesHandler).
+  /// IB asks for at least 1 s between calls; the client does not enforce it.
+  void request_matching_symbols(const std::string& pattern, SymbolSamplesHandler done);
 
   /// reqTickByTickData. Returns the request id (0 when not connected; the
   /// error callback then runs with code 504 "Not connected").

@@ -34,6 +34,10 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     std::vector<ContractDetails> details;
     std::shared_ptr<boost::asio::steady_timer> timer;
   };
+  struct PendingSymbols {
+    SymbolSamplesHandler done;
+    std::shared_ptr<boost::asio::steady_timer> timer;
+  };
   struct PendingHistorical {
     HistoricalTicksHandler done;
     std::vector<Tick> ticks;
@@ -83,6 +87,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
   int next_req_id_ = 1;
   std::map<int, PendingDetails> details_;
   std::map<int, PendingHistorical> historical_;
+  std::map<int, PendingSymbols> symbols_;
   std::map<int, std::shared_ptr<TickCallbacks>> subs_;
   std::deque<TimeHandler> time_requests_;
 
@@ -138,6 +143,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
   void handle(HistoricalTicksBidAsk& m);
   void handle(HistoricalTicksLast& m);
   void historical_reply(int req_id, bool done, std::vector<Tick>& ticks);
+  void handle(SymbolSamples& m);
   void handle(OtherMessage& m);
   // requests
   int new_req_id();
@@ -146,6 +152,11 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
   void cancel(int req_id);
   void request_time(TimeHandler done);
   void request_historical_ticks(const HistoricalTicksRequest& r, HistoricalTicksHandler done);
+  void request_matching_symbols(const std::string& pattern, SymbolSamplesHandler done);
+  /// A request timer: on expiry, the request `id` of `pending` (if still
+  /// there) ends with ClientError::timeout.
+  template <class Map>
+  std::shared_ptr<boost::asio::steady_timer> arm_timeout(Map Impl::*pending, int id);
 };
 
 } // namespace tws

@@ -1,4 +1,4 @@
-// tws::Client, requests and message routing: contract details, tick-by-tick
+// tws::Client, requests and message routing: contract details, matching symbols, tick-by-tick
 // subscriptions, historical ticks, current time, and each decoded TWS message (errors included)
 // delivered to the request it belongs to (the connection is in client.cpp).
 #include "tws/client.hpp"
@@ -36,6 +36,14 @@ void Client::Impl::handle(ErrorMessage& m) {
         pending.done(make_error_code(ClientError::request_failed), &m, {});
         return;
       }
+    } else if (auto yit = symbols_.find(m.id); yit != symbols_.end()) {
+      if (cls.kind == ErrorKind::request_failed) {
+        auto pending = std::move(yit->second);
+        symbols_.erase(yit);
+        if (pending.timer) pending.timer->cancel();
+        pending.done(make_error_code(ClientError::request_failed), &m, {});
+        return;
+      }
     } else if (auto sit = subs_.find(m.id); sit != subs_.end()) {
       auto cb = sit->second;
       if (cls.kind == ErrorKind::request_failed) subs_.erase(sit);
@@ -62,6 +70,8 @@ void Client::Impl::handle(ContractData& m) {
   else spdlog::debug("contract data for unknown request {}", m.req_id);
 }
 
+// §10.13: one CONTRACT_DATA per match, all with the reqId, then one END
+// (collected above); no match is error 200 without an END (handle(ErrorMessage&)).
 void Client::Impl::handle(ContractDataEnd& m) {
   auto it = details_.find(m.req_id);
   if (it == details_.end()) return;
@@ -134,6 +144,18 @@ void Client::Impl::handle(HistoricalTicksLast& m) {
   historical_reply(m.req_id, m.done, ticks);
 }
 
+void Client::Impl::handle(SymbolSamples& m) {
+  auto it = symbols_.find(m.req_id);
+  if (it == symbols_.end()) {
+    spdlog::debug("symbol samples for unknown request {}", m.req_id);
+    return;
+  }
+  auto pending = std::move(it->second);
+  symbols_.erase(it);
+  if (pending.timer) pending.timer->cancel();
+  pending.done({}, nullptr, std::move(m.descriptions));
+}
+
 void Client::Impl::handle(OtherMessage& m) {
   spdlog::trace("ignoring TWS message id {}", m.msg_id);
 }
@@ -141,6 +163,21 @@ void Client::Impl::handle(OtherMessage& m) {
 // ------------------------------------------------------------ requests
 
 int Client::Impl::new_req_id() { return next_req_id_++; }
+
+template <class Map>
+std::shared_ptr<asio::steady_timer> Client::Impl::arm_timeout(Map Impl::*pending, int id) {
+  auto timer = std::make_shared<asio::steady_timer>(ex_, cfg_.request_timeout);
+  timer->async_wait([self = shared_from_this(), pending, id](boost::system::error_code ec) {
+    if (ec) return;
+    auto& map = (*self).*pending;
+    auto it = map.find(id);
+    if (it == map.end()) return;
+    auto request = std::move(it->second);
+    map.erase(it);
+    request.done(make_error_code(ClientError::timeout), nullptr, {});
+  });
+  return timer;
+}
 
 void Client::Impl::request_contract_details(const Contract& c, DetailsHandler done) {
   if (phase_ != Phase::ready) {
@@ -150,17 +187,7 @@ void Client::Impl::request_contract_details(const Contract& c, DetailsHandler do
     return;
   }
   const int id = new_req_id();
-  auto timer = std::make_shared<asio::steady_timer>(ex_, cfg_.request_timeout);
-  auto self = shared_from_this();
-  timer->async_wait([self, id](boost::system::error_code ec) {
-    if (ec) return;
-    auto it = self->details_.find(id);
-    if (it == self->details_.end()) return;
-    auto pending = std::move(it->second);
-    self->details_.erase(it);
-    pending.done(make_error_code(ClientError::timeout), nullptr, {});
-  });
-  details_[id] = PendingDetails{std::move(done), {}, std::move(timer)};
+  details_[id] = PendingDetails{std::move(done), {}, arm_timeout(&Impl::details_, id)};
   send(encode(ReqContractDetails{id, c}, info_.server_version));
 }
 
@@ -234,17 +261,7 @@ void Client::Impl::request_historical_ticks(const HistoricalTicksRequest& r,
     });
     return;
   }
-  auto timer = std::make_shared<asio::steady_timer>(ex_, cfg_.request_timeout);
-  auto self = shared_from_this();
-  timer->async_wait([self, id](boost::system::error_code ec) {
-    if (ec) return;
-    auto it = self->historical_.find(id);
-    if (it == self->historical_.end()) return;
-    auto pending = std::move(it->second);
-    self->historical_.erase(it);
-    pending.done(make_error_code(ClientError::timeout), nullptr, {});
-  });
-  historical_[id] = PendingHistorical{std::move(done), {}, std::move(timer)};
+  historical_[id] = PendingHistorical{std::move(done), {}, arm_timeout(&Impl::historical_, id)};
   ReqHistoricalTicks req;
   req.req_id = id;
   req.contract = r.contract;
@@ -255,6 +272,30 @@ void Client::Impl::request_historical_ticks(const HistoricalTicksRequest& r,
   req.use_rth = r.use_rth;
   req.ignore_size = r.ignore_size;
   send(encode(req));
+}
+
+void Client::Impl::request_matching_symbols(const std::string& pattern, SymbolSamplesHandler done) {
+  if (phase_ != Phase::ready) {
+    asio::post(ex_, [done = std::move(done)] {
+      done(make_error_code(ClientError::not_connected), nullptr, {});
+    });
+    return;
+  }
+  const int id = new_req_id();
+  if (info_.server_version < sv::kReqMatchingSymbols) {
+    // As IB's clients do: refuse locally rather than send what TWS cannot read.
+    asio::post(ex_, [done = std::move(done), id, v = info_.server_version] {
+      const ErrorMessage err{id, 503,
+                             "The TWS is out of date and must be upgraded. It does not support "
+                             "matching symbols requests (server version " +
+                                 std::to_string(v) + " < 108).",
+                             ""};
+      done(make_error_code(ClientError::request_failed), &err, {});
+    });
+    return;
+  }
+  symbols_[id] = PendingSymbols{std::move(done), arm_timeout(&Impl::symbols_, id)};
+  send(encode(ReqMatchingSymbols{id, pattern}));
 }
 
 // ------------------------------------------------------------ Client
@@ -276,6 +317,9 @@ void Client::request_current_time(TimeHandler done) { impl_->request_time(std::m
 void Client::request_historical_ticks(const HistoricalTicksRequest& request,
                                       HistoricalTicksHandler done) {
   impl_->request_historical_ticks(request, std::move(done));
+}
+void Client::request_matching_symbols(const std::string& pattern, SymbolSamplesHandler done) {
+  impl_->request_matching_symbols(pattern, std::move(done));
 }
 std::size_t Client::subscription_count() const { return impl_->subs_.size(); }
 

@@ -31,6 +31,7 @@ inline constexpr int kTradingClass = 68;
 inline constexpr int kLinking = 70;
 inline constexpr int kOptionalCapabilities = 72;
 inline constexpr int kPrimaryExch = 75;
+inline constexpr int kReqMatchingSymbols = 108;
 inline constexpr int kMdSizeMultiplier = 110;
 inline constexpr int kAggGroup = 121;
 inline constexpr int kUnderlyingInfo = 122;
@@ -62,6 +63,7 @@ enum class OutId : int {
   req_current_time = 49,
   req_market_data_type = 59,
   start_api = 71,
+  req_matching_symbols = 81,
   req_historical_ticks = 96,
   req_tick_by_tick_data = 97,
   cancel_tick_by_tick_data = 98,
@@ -82,6 +84,7 @@ enum class InId : int {
   contract_data_end = 52,
   tick_snapshot_end = 57,
   market_data_type = 58,
+  symbol_samples = 79,
   tick_req_params = 81,
   historical_ticks = 96,
   historical_ticks_bid_ask = 97,
@@ -218,6 +221,12 @@ struct ReqHistoricalTicks {
   std::vector<TagValue> misc_options;
   bool operator==(const ReqHistoricalTicks&) const = default;
 };
+/// reqMatchingSymbols (§10.8): the start of a ticker or a word of a name.
+struct ReqMatchingSymbols {
+  int req_id = 0;
+  std::string pattern;
+  bool operator==(const ReqMatchingSymbols&) const = default;
+};
 /// A request we recognise by id but do not act on (reqMktData, ...).
 struct OtherRequest {
   int msg_id = 0;
@@ -226,7 +235,7 @@ struct OtherRequest {
 
 using Request = std::variant<StartApi, ReqIds, ReqCurrentTime, ReqManagedAccts, ReqMarketDataType,
                              ReqContractDetails, ReqTickByTickData, CancelTickByTickData,
-                             ReqHistoricalTicks, OtherRequest>;
+                             ReqHistoricalTicks, ReqMatchingSymbols, OtherRequest>;
 
 // ------------------------------------------------------------- T→C messages
 
@@ -348,6 +357,25 @@ struct HistoricalTicksLast {
   bool done = false;
   bool operator==(const HistoricalTicksLast&) const = default;
 };
+/// One description of SYMBOL_SAMPLES (§10.9). description and issuerId are
+/// on the wire only at server >= 176 (BOND_ISSUERID); below they stay empty.
+struct ContractDescription {
+  int con_id = 0;
+  std::string symbol;
+  std::string sec_type;
+  std::string primary_exchange;
+  std::string currency;
+  std::vector<std::string> derivative_sec_types; // e.g. OPT, WAR, FUT
+  std::string description;                       // the long name, e.g. "APPLE INC"
+  std::string issuer_id;                         // empty except for bonds
+  bool operator==(const ContractDescription&) const = default;
+};
+/// SYMBOL_SAMPLES (79): the answer to reqMatchingSymbols.
+struct SymbolSamples {
+  int req_id = 0;
+  std::vector<ContractDescription> descriptions;
+  bool operator==(const SymbolSamples&) const = default;
+};
 /// A known message id that we do not use (TICK_PRICE, MARKET_DATA_TYPE...).
 struct OtherMessage {
   int msg_id = 0;
@@ -357,7 +385,8 @@ struct OtherMessage {
 using Message =
     std::variant<NextValidId, ManagedAccounts, ErrorMessage, ContractData, ContractDataEnd,
                  CurrentTime, TickByTickLast, TickByTickBidAsk, TickByTickMidPoint, TickByTickNone,
-                 HistoricalTicks, HistoricalTicksBidAsk, HistoricalTicksLast, OtherMessage>;
+                 HistoricalTicks, HistoricalTicksBidAsk, HistoricalTicksLast, SymbolSamples,
+                 OtherMessage>;
 
 // ------------------------------------------------------------- handshake
 
@@ -396,6 +425,8 @@ std::string encode(const ReqTickByTickData& m, int server_version);
 std::string encode(const CancelTickByTickData& m);
 /// Always 22 fields (§10.2); the caller checks server_version >= 130.
 std::string encode(const ReqHistoricalTicks& m);
+/// Always 3 fields (§10.8); the caller checks server_version >= 108.
+std::string encode(const ReqMatchingSymbols& m);
 
 /// Decodes one client request payload (the simulator's side).
 struct DecodedRequest {
@@ -419,6 +450,8 @@ std::string encode(const TickByTickMidPoint& m);
 std::string encode(const HistoricalTicks& m);
 std::string encode(const HistoricalTicksBidAsk& m);
 std::string encode(const HistoricalTicksLast& m);
+/// description and issuerId per description only at server_version >= 176.
+std::string encode(const SymbolSamples& m, int server_version);
 
 /// Decodes one TWS message payload (the client's side).
 struct DecodedMessage {

@@ -2,6 +2,7 @@
 // client's requests (the simulator's side) and TWS's messages (the client's
 // side). Their encoders are in messages.cpp.
 #include "tws/messages.hpp"
+#include "tws/messages_detail.hpp"
 
 namespace tws {
 namespace {
@@ -342,6 +343,12 @@ DecodedRequest decode_request(std::string_view payload, int server_version) {
     out.request = std::move(m);
     break;
   }
+  case OutId::req_matching_symbols: {
+    ReqMatchingSymbols m;
+    detail::decode_body(r, m);
+    out.request = std::move(m);
+    break;
+  }
   default:
     if (!is_known_outgoing_id(out.msg_id)) {
       out.error = make_error_code(WireError::unknown_message);
@@ -464,6 +471,12 @@ DecodedMessage decode_message(std::string_view payload, int server_version) {
   case InId::historical_ticks_last: {
     HistoricalTicksLast m;
     decode_historical_ticks(r, m);
+    out.message = std::move(m);
+    break;
+  }
+  case InId::symbol_samples: {
+    SymbolSamples m;
+    detail::decode_body(r, server_version, m);
     out.message = std::move(m);
     break;
   }
