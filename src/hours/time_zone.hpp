@@ -38,6 +38,9 @@ public:
 
 private:
   TimeZone() = default;
+  /// The first instant after `utc` where the offset may change (INT64_MAX:
+  /// none).
+  std::int64_t next_change_after(std::int64_t utc) const;
   std::string name_;
   std::vector<std::int64_t> transitions_; // UTC instants, ascending
   std::vector<int> offsets_after_;        // offset from each transition on
