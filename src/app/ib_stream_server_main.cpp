@@ -1,8 +1,9 @@
 // ib-stream-server: tick-by-tick market data from TWS / IB Gateway over HTTP
 // Server-Sent Events (shared/spec/api.md). With --simulate it runs the TWS
 // simulator in-process and uses it as its only TWS; --sim-clock,
-// --sim-start-time and --sim-hist-pacing (handled here, before the server's
-// own options) set its clock and historical-data pacing.
+// --sim-start-time, --sim-hist-pacing and --sim-hours (handled here, before
+// the server's own options) set its clock, historical-data pacing and market
+// hours.
 #include "http/server.hpp"
 #include "http/server_config.hpp"
 #include "http/server_log.hpp"
@@ -30,7 +31,9 @@ constexpr const char* kSimOptionsUsage =
     "  --sim-clock subscription|wall  subscription (default): a market starts at its first\n"
     "                                 subscription; wall: event i is due at start + i / rate\n"
     "  --sim-start-time UNIX          Unix time of each market's event 0\n"
-    "  --sim-hist-pacing ib|off       reqHistoricalTicks pacing (default ib)\n";
+    "  --sim-hist-pacing ib|off       reqHistoricalTicks pacing (default ib)\n"
+    "  --sim-hours always|real        always (default): markets tick around the clock; real:\n"
+    "                                 no ticks while a contract's trading hours are closed\n";
 
 /// Takes the simulator's clock and pacing options out of `args` (as
 /// "--name value" or "--name=value") into `sc`; "" or what is wrong.
@@ -44,7 +47,8 @@ std::string take_sim_options(std::vector<std::string>& args, sim::SimConfig& sc)
       value = name.substr(eq + 1);
       name.resize(eq);
     }
-    if (name != "--sim-clock" && name != "--sim-start-time" && name != "--sim-hist-pacing") {
+    if (name != "--sim-clock" && name != "--sim-start-time" && name != "--sim-hist-pacing" &&
+        name != "--sim-hours") {
       rest.push_back(args[i]);
       continue;
     }
@@ -56,6 +60,10 @@ std::string take_sim_options(std::vector<std::string>& args, sim::SimConfig& sc)
       if (value != "subscription" && value != "wall")
         return "--sim-clock must be subscription or wall, not '" + value + "'";
       sc.clock = value == "wall" ? sim::ClockMode::wall : sim::ClockMode::subscription;
+    } else if (name == "--sim-hours") {
+      if (value != "always" && value != "real")
+        return "--sim-hours must be always or real, not '" + value + "'";
+      sc.hours = value == "real" ? sim::HoursMode::real : sim::HoursMode::always;
     } else if (name == "--sim-hist-pacing") {
       if (value != "ib" && value != "off")
         return "--sim-hist-pacing must be ib or off, not '" + value + "'";

@@ -5,6 +5,7 @@
 //              [--server-version V] [--max-tick-by-tick N] [--pacing-limit N]
 //              [--client-id-hold SECONDS] [--request-log FILE] [--bind ADDR]
 //              [--clock subscription|wall] [--hist-pacing ib|off]
+//              [--hours always|real]
 //   ib-tws-sim --dump CONID [--count N | --from UNIX --to UNIX] [--seed S]
 //              [--start-time T] [--rate R]
 //
@@ -62,7 +63,8 @@ void print_listening(const sim::Simulator& s, const sim::SimConfig& cfg) {
       ",\"admin_port\":" + (s.admin_port() ? std::to_string(*s.admin_port()) : "null") +
       ",\"server_version\":" + std::to_string(cfg.server_version) +
       ",\"seed\":" + std::to_string(cfg.seed) + ",\"clock\":\"" +
-      (cfg.clock == sim::ClockMode::wall ? "wall" : "subscription") + "\"}\n";
+      (cfg.clock == sim::ClockMode::wall ? "wall" : "subscription") + "\",\"hours\":\"" +
+      (cfg.hours == sim::HoursMode::real ? "real" : "always") + "\"}\n";
   std::fputs(line.c_str(), stdout);
   std::fflush(stdout);
 }
@@ -81,6 +83,7 @@ int main(int argc, char** argv) {
   std::int64_t dump_to = 0;
   std::string clock = "subscription";
   std::string hist_pacing = "ib";
+  std::string hours = "always";
 
   CLI::App app{"ib-tws-sim: a TWS / IB Gateway simulator with a seeded synthetic market"};
   app.add_option("--port", cfg.port, "API port (0 = any free port)")->capture_default_str();
@@ -91,7 +94,9 @@ int main(int argc, char** argv) {
   auto* start_opt = app.add_option("--start-time", start_time,
                                    "Unix time of each market's first event (default: wall clock "
                                    "when the market starts; with --clock wall, the simulator's "
-                                   "start)");
+                                   "start). With the subscription clock it also dates contract "
+                                   "details (hours, listed futures months): start-time plus the "
+                                   "time since the simulator started");
   app.add_option("--clock", clock,
                  "subscription: a market's event 0 is due at its first subscription; wall: "
                  "event i is due at start-time + i / rate, subscribed or not")
@@ -101,6 +106,12 @@ int main(int argc, char** argv) {
                  "reqHistoricalTicks pacing: ib (IB's rules, error 162 beyond) or off")
       ->capture_default_str()
       ->check(CLI::IsMember({"ib", "off"}));
+  app.add_option("--hours", hours,
+                 "always: every market ticks around the clock; real: no ticks (live or "
+                 "historical) while a contract's trading hours (its contract details, or the "
+                 "admin command hours) are closed")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"always", "real"}));
   app.add_option("--rate", cfg.default_rate, "market events per second per contract")
       ->capture_default_str()
       ->check(CLI::Range(1e-6, 1e6));
@@ -149,6 +160,7 @@ int main(int argc, char** argv) {
   if (*start_opt) cfg.start_time = start_time;
   cfg.clock = clock == "wall" ? sim::ClockMode::wall : sim::ClockMode::subscription;
   cfg.historical_pacing = hist_pacing == "ib";
+  cfg.hours = hours == "real" ? sim::HoursMode::real : sim::HoursMode::always;
   if (*admin_opt) cfg.admin_port = admin_port;
 
   auto logger = spdlog::stderr_color_mt("ib-tws-sim");
@@ -157,7 +169,7 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::from_str(log_level));
 
   if (*dump_opt) {
-    const sim::ContractCatalog catalog(cfg.start_time.value_or(wall_clock_unix()));
+    const sim::ContractCatalog catalog;
     sim::DumpOptions o;
     o.con_id = dump_con_id;
     o.count = dump_count;

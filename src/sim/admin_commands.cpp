@@ -20,7 +20,8 @@ namespace {
 constexpr const char* kHelp =
     "ok commands: status | drop [CLIENT_ID] | lost | restored lost|maintained | "
     "farm-down [FARM] | farm-up [FARM] | farm-flap [silent] [FARM] [MS] | "
-    "silence CONID [10197] | unsilence CONID | refuse SECONDS | rate CONID EV_PER_S | help";
+    "silence CONID [10197] | unsilence CONID | refuse SECONDS | rate CONID EV_PER_S | "
+    "hours CONID TRADING [LIQUID] | hours CONID reset | help";
 constexpr int kDefaultFlapMs = 500;
 constexpr double kMaxRate = 1e6;
 
@@ -73,6 +74,7 @@ std::string AdminCommands::execute(std::string_view line) {
   else if (cmd == "unsilence") reply = unsilence(args);
   else if (cmd == "refuse") reply = refuse(args);
   else if (cmd == "rate") reply = rate(args);
+  else if (cmd == "hours") reply = hours(args);
   else if (cmd == "help") reply = kHelp;
   else reply = "error unknown command '" + std::string(cmd) + "' (try help)";
   if (cmd != "status" && cmd != "help") spdlog::info("admin: {} -> {}", line, reply);
@@ -89,6 +91,20 @@ std::string AdminCommands::status() const {
          (ctx_->config.start_time ? std::to_string(*ctx_->config.start_time) : "null");
   out += ",\"historical_pacing\":";
   out += ctx_->config.historical_pacing ? "true" : "false";
+  out += ",\"hours\":";
+  out += ctx_->hours.mode() == HoursMode::real ? "\"real\"" : "\"always\"";
+  out += ",\"hours_overrides\":[";
+  bool first_override = true;
+  for (const auto& [con_id, o] : ctx_->hours.overrides()) {
+    if (!first_override) out += ',';
+    first_override = false;
+    out += "{\"con_id\":" + std::to_string(con_id) + ",\"trading_hours\":";
+    stream::append_json_string(out, o.trading_hours);
+    out += ",\"liquid_hours\":";
+    stream::append_json_string(out, o.liquid_hours);
+    out += '}';
+  }
+  out += ']';
   out += ",\"port\":" + std::to_string(listener_->port()) + ",\"connections\":[";
   bool first = true;
   for (const auto& s : ctx_->sessions.all()) {
@@ -258,6 +274,25 @@ std::string AdminCommands::rate(const Args& args) {
     return "error unknown contract " + std::to_string(*con_id);
   ctx_->feed.set_rate(*con_id, *value);
   return "ok " + std::to_string(*con_id) + " at " + tws::format_number(*value) + " events/s";
+}
+
+std::string AdminCommands::hours(const Args& args) {
+  const auto con_id =
+      args.size() == 2 || args.size() == 3 ? parse_number<int>(args[0]) : std::nullopt;
+  if (!con_id) return "error usage: hours CONID TRADING [LIQUID] | hours CONID reset";
+  const CatalogEntry* entry = ctx_->catalog.find(*con_id);
+  if (entry == nullptr) return "error unknown contract " + std::to_string(*con_id);
+  if (args[1] == "reset") {
+    if (args.size() != 2) return "error usage: hours CONID reset";
+    if (!ctx_->hours.reset(*con_id))
+      return "error " + std::to_string(*con_id) + " has no hours override";
+    return "ok " + std::to_string(*con_id) + " hours reset";
+  }
+  const std::string liquid = args.size() == 3 ? std::string(args[2]) : std::string();
+  if (auto why = ctx_->hours.set_override(*entry, std::string(args[1]), liquid); !why.empty())
+    return "error bad hours for " + std::to_string(*con_id) + ": " + why;
+  return "ok " + std::to_string(*con_id) + " hours set (" + entry->details.time_zone_id +
+         (ctx_->hours.mode() == HoursMode::real ? ", ticks follow them)" : ", --hours always)");
 }
 
 } // namespace sim

@@ -5,7 +5,10 @@
 // One command per line; words separated by spaces; one reply line per
 // command: "ok[ <details>]" or "error <reason>".
 //
-//   status                     ok {JSON}: listening, port, connections
+//   status                     ok {JSON}: listening, clock, start_time,
+//                              historical_pacing, hours (always|real),
+//                              hours_overrides (con_id, trading_hours,
+//                              liquid_hours), port, connections
 //                              (conn, client_id, peer, server_version,
 //                              pace_api), held_client_ids, lost, farms_down,
 //                              silenced, subscriptions (conn, client_id,
@@ -43,6 +46,12 @@
 //                              gateway restart); held client ids are
 //                              forgotten at the reopen
 //   rate CONID EV_PER_S        market events per second of CONID from now on
+//   hours CONID TRADING [LIQUID]
+//                              CONID's contract details report these hours
+//                              strings (IB's format, local to its
+//                              timeZoneId; LIQUID defaults to TRADING) and
+//                              --hours real follows TRADING
+//   hours CONID reset          back to the catalog's hours
 //   help                       the command list
 //
 // FARM is usfarm (stocks), usfuture (futures) or cashfarm (forex).
@@ -81,6 +90,7 @@ private:
   std::string unsilence(const Args& args);
   std::string refuse(const Args& args);
   std::string rate(const Args& args);
+  std::string hours(const Args& args);
   void close_all(std::string_view why);
 
   std::shared_ptr<SimContext> ctx_;

@@ -1,210 +1,16 @@
+// ContractCatalog: lookups by conId and by description, listing by date,
+// the date's hours strings and reqMatchingSymbols search. The entries
+// themselves are built in catalog_entries.cpp.
 #include "sim/contract_catalog.hpp"
+
+#include "hours/time_zone.hpp"
+#include "sim/catalog_entries.hpp"
 
 #include <algorithm>
 #include <cctype>
-#include <cstdio>
 
 namespace sim {
 namespace {
-
-constexpr std::int64_t kSecondsPerDay = 86400;
-
-// Order types and exchanges as TWS lists them for each kind of instrument
-// (abridged from real contract details; clients only split them on commas).
-constexpr const char* kStockOrderTypes =
-    "ACTIVETIM,AD,ADJUST,ALERT,ALGO,ALLOC,AON,AVGCOST,BASKET,BENCHPX,CASHQTY,COND,CONDORDER,"
-    "DARKONLY,DARKPOLL,DAY,DEACT,DEACTDIS,DEACTEOD,DIS,DUR,GAT,GTC,GTD,GTT,HID,IBKRATS,ICE,IMB,"
-    "IOC,LIT,LMT,LOC,MIDPX,MIT,MKT,MOC,MTL,NGCOMB,NODARK,NONALGO,OCA,OPG,OPGREROUT,PEGBENCH,"
-    "PEGMID,POSTATS,POSTONLY,PREOPGRTH,PRICECHK,REL,REL2MID,RELPCTOFS,RPI,RTH,SCALE,SCALEODD,"
-    "SCALERST,SIZECHK,SMARTSTG,SNAPMID,SNAPMKT,SNAPREL,STP,STPLMT,SWEEP,TRAIL,TRAILLIT,"
-    "TRAILLMT,TRAILMIT,WHATIF";
-constexpr const char* kFutureOrderTypes =
-    "ACTIVETIM,AD,ADJUST,ALERT,ALGO,ALLOC,AVGCOST,BASKET,BENCHPX,COND,CONDORDER,DAY,DEACT,"
-    "DEACTDIS,DEACTEOD,GAT,GTC,GTD,GTT,HID,ICE,IOC,LIT,LMT,LTH,MIT,MKT,MTL,NGCOMB,NONALGO,OCA,"
-    "PEGBENCH,SCALE,SCALERST,SNAPMID,SNAPMKT,SNAPREL,STP,STPLMT,TRAIL,TRAILLIT,TRAILLMT,"
-    "TRAILMIT,WHATIF";
-constexpr const char* kForexOrderTypes =
-    "ACTIVETIM,AD,ADJUST,ALERT,ALGO,ALLOC,AVGCOST,BASKET,CASHQTY,COND,CONDORDER,DAY,DEACT,"
-    "DEACTDIS,DEACTEOD,GAT,GTC,GTD,GTT,IOC,LIT,LMT,MIT,MKT,NONALGO,OCA,REL,RELPCTOFS,SCALE,"
-    "SCALERST,STP,STPLMT,TRAIL,TRAILLIT,TRAILLMT,TRAILMIT,WHATIF";
-constexpr const char* kStockExchanges =
-    "SMART,AMEX,NYSE,CBOE,PHLX,ISE,CHX,ARCA,NASDAQ,DRCTEDGE,BEX,BATS,EDGEA,BYX,IEX,EDGX,"
-    "FOXRIVER,PEARL,NYSENAT,LTSE,MEMX,IBEOS,OVERNIGHT,TPLUS0,PSX";
-
-/// marketRuleIds has one entry per valid exchange (tws-protocol.md §4.4).
-std::string rule_ids_for(const std::string& exchanges, const std::string& rule) {
-  std::string out = rule;
-  for (char ch : exchanges)
-    if (ch == ',') out += "," + rule;
-  return out;
-}
-
-/// YYYYMMDD of a day number (days since 1970-01-01), civil calendar;
-/// integer-only (Howard Hinnant's civil_from_days).
-std::string yyyymmdd(std::int64_t days) {
-  days += 719468;
-  const std::int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-  const std::int64_t doe = days - era * 146097;
-  const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const std::int64_t mp = (5 * doy + 2) / 153;
-  const std::int64_t d = doy - (153 * mp + 2) / 5 + 1;
-  const std::int64_t m = mp < 10 ? mp + 3 : mp - 9;
-  const std::int64_t y = yoe + era * 400 + (m <= 2 ? 1 : 0);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04lld%02lld%02lld", static_cast<long long>(y),
-                static_cast<long long>(m), static_cast<long long>(d));
-  return buf;
-}
-
-/// 0 = Sunday ... 6 = Saturday (1970-01-01 was a Thursday).
-int weekday(std::int64_t days) { return static_cast<int>(((days % 7) + 7 + 4) % 7); }
-
-enum class Session { stock_full, stock_regular, future_full, future_regular, forex };
-
-/// TWS's hours string ("20260406:0400-20260406:2000;20260404:CLOSED;...")
-/// for the 7 days starting at `first_day`.
-std::string hours(std::int64_t first_day, Session kind) {
-  std::string out;
-  for (std::int64_t day = first_day; day < first_day + 7; ++day) {
-    if (!out.empty()) out += ';';
-    const std::string d = yyyymmdd(day);
-    const int wd = weekday(day);
-    if (wd == 0 || wd == 6) {
-      out += d + ":CLOSED";
-      continue;
-    }
-    // Overnight sessions open the evening before (Sunday evening for Monday).
-    const std::string prev = yyyymmdd(day - 1);
-    switch (kind) {
-    case Session::stock_full: out += d + ":0400-" + d + ":2000"; break;
-    case Session::stock_regular: out += d + ":0930-" + d + ":1600"; break;
-    case Session::future_full: out += prev + ":1700-" + d + ":1600"; break;
-    case Session::future_regular: out += d + ":0830-" + d + ":1500"; break;
-    case Session::forex: out += prev + ":1715-" + d + ":1700"; break;
-    }
-  }
-  return out;
-}
-
-CatalogEntry stock(std::int64_t day, int con_id, const char* symbol, const char* long_name,
-                   const char* industry, const char* category, const char* subcategory,
-                   const char* isin, std::int64_t start_ticks) {
-  CatalogEntry e;
-  auto& d = e.details;
-  auto& c = d.contract;
-  c.con_id = con_id;
-  c.symbol = symbol;
-  c.sec_type = "STK";
-  c.exchange = "SMART";
-  c.primary_exchange = "NASDAQ";
-  c.currency = "USD";
-  c.local_symbol = symbol;
-  c.trading_class = "NMS";
-  d.market_name = "NMS";
-  d.min_tick = 0.01;
-  d.order_types = kStockOrderTypes;
-  d.valid_exchanges = kStockExchanges;
-  d.price_magnifier = 1;
-  d.long_name = long_name;
-  d.industry = industry;
-  d.category = category;
-  d.subcategory = subcategory;
-  d.time_zone_id = "US/Eastern";
-  d.trading_hours = hours(day, Session::stock_full);
-  d.liquid_hours = hours(day, Session::stock_regular);
-  d.sec_ids = {{"ISIN", isin}};
-  d.agg_group = 1;
-  d.market_rule_ids = rule_ids_for(d.valid_exchanges, "26");
-  d.stock_type = "COMMON";
-  d.min_size = 0.0001;
-  d.size_increment = 0.0001;
-  d.suggested_size_increment = 100;
-  e.model.asset = AssetClass::stock;
-  e.model.ticks_per_unit = 100;
-  e.model.start_ticks = start_ticks;
-  // Roughly the share of lit volume of each venue.
-  e.model.venues = {"NASDAQ", "NASDAQ", "NASDAQ", "ARCA", "ARCA",
-                    "NYSE",   "IEX",    "EDGX",   "BATS", "BATS"};
-  e.farm = "usfarm";
-  return e;
-}
-
-CatalogEntry future(std::int64_t day, int con_id, const char* symbol, const char* local_symbol,
-                    const char* multiplier, const char* long_name, int under_con_id,
-                    std::int64_t start_ticks) {
-  CatalogEntry e;
-  auto& d = e.details;
-  auto& c = d.contract;
-  c.con_id = con_id;
-  c.symbol = symbol;
-  c.sec_type = "FUT";
-  c.last_trade_date_or_contract_month = "20261218";
-  c.multiplier = multiplier;
-  c.exchange = "CME";
-  c.currency = "USD";
-  c.local_symbol = local_symbol;
-  c.trading_class = symbol;
-  d.last_trade_date = "20261218";
-  d.market_name = symbol;
-  d.min_tick = 0.25;
-  d.order_types = kFutureOrderTypes;
-  d.valid_exchanges = "CME,QBALGO";
-  d.price_magnifier = 1;
-  d.under_con_id = under_con_id;
-  d.long_name = long_name;
-  d.contract_month = "202612";
-  d.time_zone_id = "US/Central";
-  d.trading_hours = hours(day, Session::future_full);
-  d.liquid_hours = hours(day, Session::future_regular);
-  d.agg_group = 2147483647; // TWS sends UNSET here for futures
-  d.under_symbol = symbol;
-  d.under_sec_type = "IND";
-  d.market_rule_ids = rule_ids_for(d.valid_exchanges, "67");
-  d.real_expiration_date = "20261218";
-  d.min_size = 1;
-  d.size_increment = 1;
-  d.suggested_size_increment = 1;
-  e.model.asset = AssetClass::future;
-  e.model.ticks_per_unit = 4;
-  e.model.start_ticks = start_ticks;
-  e.model.venues = {"CME"};
-  e.farm = "usfuture";
-  return e;
-}
-
-CatalogEntry eur_usd(std::int64_t day) {
-  CatalogEntry e;
-  auto& d = e.details;
-  auto& c = d.contract;
-  c.con_id = 12087792;
-  c.symbol = "EUR";
-  c.sec_type = "CASH";
-  c.exchange = "IDEALPRO";
-  c.currency = "USD";
-  c.local_symbol = "EUR.USD";
-  c.trading_class = "EUR.USD";
-  d.market_name = "EUR.USD";
-  d.min_tick = 0.00005;
-  d.order_types = kForexOrderTypes;
-  d.valid_exchanges = "IDEALPRO";
-  d.price_magnifier = 1;
-  d.long_name = "European Monetary Union Euro";
-  d.time_zone_id = "US/Eastern";
-  d.trading_hours = hours(day, Session::forex);
-  d.liquid_hours = hours(day, Session::forex);
-  d.agg_group = 4;
-  d.market_rule_ids = "239";
-  d.min_size = 1;
-  d.size_increment = 1;
-  d.suggested_size_increment = 1;
-  e.model.asset = AssetClass::forex;
-  e.model.ticks_per_unit = 20000;
-  e.model.start_ticks = 21600; // 1.08000
-  e.model.venues = {"IDEALPRO"};
-  e.farm = "cashfarm";
-  return e;
-}
 
 std::string upper(std::string_view s) {
   std::string out(s);
@@ -235,43 +41,106 @@ bool matches(const tws::Contract& q, const CatalogEntry& e) {
   return true;
 }
 
+/// Whether a word of `text` (split at anything not a letter or digit)
+/// starts with `prefix` (both upper case).
+bool has_word_starting_with(const std::string& text, const std::string& prefix) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const bool word_start = i == 0 || !std::isalnum(static_cast<unsigned char>(text[i - 1]));
+    if (word_start && text.compare(i, prefix.size(), prefix) == 0) return true;
+  }
+  return false;
+}
+
+int class_rank(const tws::ContractDescription& d) {
+  if (d.sec_type == "STK") return 0;
+  if (d.sec_type == "IND") return 1;
+  return 2;
+}
+
 } // namespace
 
-ContractCatalog::ContractCatalog(std::int64_t today_unix) {
-  const std::int64_t day =
-      today_unix >= 0 ? today_unix / kSecondsPerDay : (today_unix + 1) / kSecondsPerDay - 1;
-  entries_.push_back(stock(day, 265598, "AAPL", "APPLE INC", "Technology", "Computers", "Computers",
-                           "US0378331005", 19000));
-  entries_.push_back(
-      future(day, 711280073, "MNQ", "MNQZ6", "2", "Micro E-Mini Nasdaq-100", 362687422, 84000));
-  entries_.push_back(future(day, 551601777, "ES", "ESZ6", "50", "E-mini S&P 500", 11004968, 24000));
-  entries_.push_back(eur_usd(day));
-  CatalogEntry tsla = stock(day, 76792991, "TSLA", "TESLA INC", "Consumer, Cyclical",
-                            "Auto Manufacturers", "Auto-Cars/Light Trucks", "US88160R1014", 25000);
-  tsla.market_data_permission = false;
-  entries_.push_back(std::move(tsla));
+ContractCatalog::ContractCatalog() : entries_(catalog::build_entries()) {
+  by_con_id_.reserve(entries_.size());
+  for (std::size_t i = 0; i < entries_.size(); ++i)
+    by_con_id_.emplace_back(entries_[i].con_id(), i);
+  std::sort(by_con_id_.begin(), by_con_id_.end());
 }
 
 const CatalogEntry* ContractCatalog::find(int con_id) const {
-  for (const auto& e : entries_)
-    if (e.con_id() == con_id) return &e;
-  return nullptr;
+  auto it = std::lower_bound(by_con_id_.begin(), by_con_id_.end(),
+                             std::pair<int, std::size_t>{con_id, 0});
+  if (it == by_con_id_.end() || it->first != con_id) return nullptr;
+  return &entries_[it->second];
 }
 
-std::vector<const CatalogEntry*> ContractCatalog::match(const tws::Contract& query) const {
+std::int64_t ContractCatalog::local_day(const CatalogEntry& entry, std::int64_t now) {
+  const auto zone = hours::TimeZone::load(entry.details.time_zone_id);
+  const std::int64_t local = now + zone->offset_at(now);
+  return local >= 0 ? local / 86400 : (local + 1) / 86400 - 1;
+}
+
+bool ContractCatalog::listed(const CatalogEntry& entry, std::int64_t now) const {
+  if (entry.last_trading_day == 0) return true;
+  const std::int64_t today = local_day(entry, now);
+  if (entry.last_trading_day < today) return false; // expired
+  return entry.last_trading_day <= catalog::next_quarterly_expiries(today, 4).back();
+}
+
+std::vector<const CatalogEntry*> ContractCatalog::match(const tws::Contract& query,
+                                                        std::int64_t now) const {
   std::vector<const CatalogEntry*> out;
   if (query.con_id != 0) {
     if (const auto* e = find(query.con_id)) out.push_back(e);
     return out;
   }
   for (const auto& e : entries_)
-    if (matches(query, e)) out.push_back(&e);
+    if (matches(query, e) && listed(e, now)) out.push_back(&e);
   return out;
 }
 
-const CatalogEntry* ContractCatalog::resolve(const tws::Contract& query) const {
-  auto found = match(query);
+const CatalogEntry* ContractCatalog::resolve(const tws::Contract& query, std::int64_t now) const {
+  auto found = match(query, now);
   return found.size() == 1 ? found.front() : nullptr;
+}
+
+std::vector<tws::ContractDescription> ContractCatalog::matching_symbols(std::string_view pattern,
+                                                                        std::size_t limit) const {
+  struct Hit {
+    int rank;
+    const tws::ContractDescription* sample;
+  };
+  std::vector<Hit> hits;
+  const std::string p = upper(pattern);
+  if (p.empty()) return {};
+  for (const auto& e : entries_) {
+    const auto& s = e.sample;
+    if (s.sec_type.empty()) continue;
+    const bool by_symbol = upper(s.symbol).rfind(p, 0) == 0;
+    if (!by_symbol && !has_word_starting_with(upper(s.description), p)) continue;
+    hits.push_back({class_rank(s) * 2 + (by_symbol ? 0 : 1), &s});
+  }
+  std::stable_sort(hits.begin(), hits.end(),
+                   [](const Hit& a, const Hit& b) { return a.rank < b.rank; });
+  std::vector<tws::ContractDescription> out;
+  for (const auto& h : hits) {
+    if (out.size() >= limit) break;
+    out.push_back(*h.sample);
+  }
+  return out;
+}
+
+std::string ContractCatalog::hours_text(const CatalogEntry& entry, HoursKind kind,
+                                        std::int64_t first_day) {
+  return catalog::hours_text(entry.model.asset, kind, first_day);
+}
+
+tws::ContractDetails ContractCatalog::details_at(const CatalogEntry& entry,
+                                                 std::int64_t now) const {
+  tws::ContractDetails d = entry.details;
+  const std::int64_t day = local_day(entry, now);
+  d.trading_hours = hours_text(entry, HoursKind::trading, day);
+  d.liquid_hours = hours_text(entry, HoursKind::liquid, day);
+  return d;
 }
 
 } // namespace sim

@@ -78,7 +78,9 @@ std::vector<HistoryTick> ticks_between(MarketArchive& archive, const CatalogEntr
   std::vector<HistoryTick> out;
   Market m = archive.at(entry, first);
   while (m.next_index() < end) {
-    const MarketEvent ev = m.next(clock.unix_time(m.next_index()));
+    const std::int64_t time = clock.unix_time(m.next_index());
+    const MarketEvent ev = m.next(time);
+    if (q.open && !q.open(time)) continue;
     if (auto t = tick_of(ev, q)) out.push_back(std::move(*t));
   }
   return out;
@@ -164,7 +166,9 @@ std::vector<HistoryTick> collect_history(MarketArchive& archive, const CatalogEn
   if (q.from_start) {
     Market m = archive.at(entry, first_event_at(tl.clock, tl.end, q.time));
     while (m.next_index() < tl.end) {
-      const MarketEvent ev = m.next(tl.clock.unix_time(m.next_index()));
+      const std::int64_t time = tl.clock.unix_time(m.next_index());
+      const MarketEvent ev = m.next(time);
+      if (q.open && !q.open(time)) continue;
       auto t = tick_of(ev, q);
       if (!t) continue;
       // Past `count`, only the rest of the last second reached.

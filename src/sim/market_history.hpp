@@ -12,6 +12,7 @@
 #include "tws/messages.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,6 +43,9 @@ struct HistoryQuery {
   bool from_start = true;     // true: time is startDateTime, false: endDateTime
   std::int64_t time = 0;      // Unix seconds
   std::uint64_t count = 1000; // at least this many, completed to whole seconds
+  /// When set, only the ticks of seconds for which it is true count
+  /// (--hours real: the contract's open seconds).
+  std::function<bool(std::int64_t)> open;
 };
 
 /// The market's timeline: its clock, and how many events exist (are due) now.

@@ -58,6 +58,8 @@ void RequestHandler::handle(ApiSession& s, std::string_view payload) {
     contract_details(s, *m);
   } else if (const auto* m = std::get_if<tws::ReqHistoricalTicks>(&d.request)) {
     historical_ticks(s, *m);
+  } else if (const auto* m = std::get_if<tws::ReqMatchingSymbols>(&d.request)) {
+    matching_symbols(s, *m);
   } else if (std::holds_alternative<tws::ReqIds>(d.request)) {
     s.send(tws::encode(tws::NextValidId{1}));
   } else if (std::holds_alternative<tws::ReqCurrentTime>(d.request)) {
@@ -101,15 +103,36 @@ void RequestHandler::start_api(ApiSession& s, const tws::StartApi& m) {
 }
 
 void RequestHandler::contract_details(ApiSession& s, const tws::ReqContractDetails& m) {
-  const auto found = ctx_.catalog.match(m.contract);
+  const std::int64_t now = ctx_.clock_now();
+  const auto found = ctx_.catalog.match(m.contract, now);
   if (found.empty()) {
-    // TWS sends no CONTRACT_DATA_END after an error 200 (§3.5).
+    // TWS sends no CONTRACT_DATA_END after an error 200 (§10.13).
     s.send_error(m.req_id, 200, kNoSecurityDefinition);
     return;
   }
-  for (const CatalogEntry* e : found)
-    s.send(tws::encode(tws::ContractData{m.req_id, e->details}, s.server_version()));
+  // Every match with the reqId, then one END (§10.13); futures months come
+  // in catalog order (by root, then expiry), which IB does not promise.
+  for (const CatalogEntry* e : found) {
+    s.send(tws::encode(tws::ContractData{m.req_id, ctx_.hours.details_at(*e, now)},
+                       s.server_version()));
+  }
   s.send(tws::encode(tws::ContractDataEnd{m.req_id}));
+}
+
+void RequestHandler::matching_symbols(ApiSession& s, const tws::ReqMatchingSymbols& m) {
+  // IB asks for at least 1 s between calls; what TWS does with a faster one
+  // is unverified (§10.8): the simulator answers it and logs a warning.
+  const auto now = std::chrono::steady_clock::now();
+  std::erase_if(last_symbol_search_,
+                [&](const auto& kv) { return now - kv.second > std::chrono::seconds(1); });
+  if (last_symbol_search_.count(s.serial()) != 0) {
+    spdlog::warn("conn {}: reqMatchingSymbols {} within 1 s of the previous one (IB asks for 1 s "
+                 "between calls); answered",
+                 s.serial(), m.req_id);
+  }
+  last_symbol_search_[s.serial()] = now;
+  s.send(tws::encode(tws::SymbolSamples{m.req_id, ctx_.catalog.matching_symbols(m.pattern)},
+                     s.server_version()));
 }
 
 void RequestHandler::tick_by_tick(ApiSession& s, const tws::ReqTickByTickData& m) {
@@ -120,7 +143,7 @@ void RequestHandler::tick_by_tick(ApiSession& s, const tws::ReqTickByTickData& m
     s.send_error(m.req_id, 321, kBadTickType);
     return;
   }
-  const CatalogEntry* entry = ctx_.catalog.resolve(m.contract);
+  const CatalogEntry* entry = ctx_.catalog.resolve(m.contract, ctx_.clock_now());
   if (entry == nullptr) {
     s.send_error(m.req_id, 200, kNoSecurityDefinition);
     return;

@@ -82,7 +82,7 @@ void RequestHandler::historical_ticks(ApiSession& s, const tws::ReqHistoricalTic
         validation_error(std::string(from_start ? "startDateTime " : "endDateTime ") + *reason));
     return;
   }
-  const CatalogEntry* entry = ctx_.catalog.resolve(m.contract);
+  const CatalogEntry* entry = ctx_.catalog.resolve(m.contract, ctx_.clock_now());
   if (entry == nullptr) {
     s.send_error(m.req_id, 200, "No security definition has been found for the request");
     return;
@@ -108,7 +108,8 @@ void RequestHandler::historical_ticks(ApiSession& s, const tws::ReqHistoricalTic
       return;
     }
   }
-  // useRth: the seeded markets trade around the clock, every tick counts.
+  // useRth is accepted and ignored: every tick of an open second counts
+  // (--hours always: every second is open).
   std::vector<HistoryTick> ticks;
   if (const auto timeline = ctx_.feed.timeline(*entry)) {
     HistoryQuery q;
@@ -117,6 +118,8 @@ void RequestHandler::historical_ticks(ApiSession& s, const tws::ReqHistoricalTic
     q.from_start = from_start;
     q.time = std::get<std::int64_t>(when);
     q.count = static_cast<std::uint64_t>(m.number_of_ticks);
+    if (ctx_.hours.mode() == HoursMode::real)
+      q.open = [this, entry](std::int64_t t) { return ctx_.hours.open_at(*entry, t); };
     ticks = collect_history(ctx_.archive, *entry, *timeline, q);
   }
   if (ticks.empty()) {

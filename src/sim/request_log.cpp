@@ -32,6 +32,7 @@ std::string RequestLog::message_name(int msg_id) {
   case tws::OutId::req_tick_by_tick_data: return "reqTickByTickData";
   case tws::OutId::cancel_tick_by_tick_data: return "cancelTickByTickData";
   case tws::OutId::req_historical_ticks: return "reqHistoricalTicks";
+  case tws::OutId::req_matching_symbols: return "reqMatchingSymbols";
   default: return "other:" + std::to_string(msg_id);
   }
 }
@@ -58,8 +59,19 @@ void RequestLog::record(std::optional<int> client_id, const tws::DecodedRequest&
       } else if (const auto* m = std::get_if<tws::CancelTickByTickData>(&request.request)) {
         w.member("req_id", m->req_id);
       } else if (const auto* m = std::get_if<tws::ReqContractDetails>(&request.request)) {
-        w.member("req_id", m->req_id).member("con_id", m->contract.con_id);
-        symbol(m->contract.symbol);
+        const auto& c = m->contract;
+        w.member("req_id", m->req_id).member("con_id", c.con_id);
+        symbol(c.symbol);
+        const auto set = [&w](const char* name, const std::string& s) {
+          if (!s.empty()) w.member(name, s);
+        };
+        set("sec_type", c.sec_type);
+        set("exchange", c.exchange);
+        set("currency", c.currency);
+        set("expiry", c.last_trade_date_or_contract_month);
+        set("local_symbol", c.local_symbol);
+      } else if (const auto* m = std::get_if<tws::ReqMatchingSymbols>(&request.request)) {
+        w.member("req_id", m->req_id).member("pattern", m->pattern);
       } else if (const auto* m = std::get_if<tws::ReqHistoricalTicks>(&request.request)) {
         w.member("req_id", m->req_id).member("con_id", m->contract.con_id);
         symbol(m->contract.symbol);

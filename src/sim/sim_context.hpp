@@ -1,5 +1,5 @@
 // Everything the parts of one simulator share: configuration, catalog,
-// faults, the request log, the live sessions, the market checkpoints, the
+// market hours, faults, the request log, the live sessions, the market checkpoints, the
 // historical-data pacing, the tick feed and the request handler, plus the strand every handler runs
 // on.
 //
@@ -14,6 +14,7 @@
 #include "sim/fault_state.hpp"
 #include "sim/historical_pacer.hpp"
 #include "sim/market_archive.hpp"
+#include "sim/market_hours.hpp"
 #include "sim/request_handler.hpp"
 #include "sim/request_log.hpp"
 #include "sim/session_registry.hpp"
@@ -44,17 +45,28 @@ struct SimContext : std::enable_shared_from_this<SimContext> {
 
   SimContext(boost::asio::io_context& ioc, SimConfig cfg)
       : strand(boost::asio::make_strand(ioc)), config(effective_config(std::move(cfg))),
-        catalog(config.start_time.value_or(std::chrono::duration_cast<std::chrono::seconds>(
-                                               std::chrono::system_clock::now().time_since_epoch())
-                                               .count())),
-        request_log(config.request_log_path),
+        hours(catalog, config.hours), request_log(config.request_log_path),
         sessions(std::chrono::duration_cast<SessionRegistry::Clock::duration>(
             std::chrono::duration<double>(config.client_id_hold_seconds))),
         archive(config.seed), feed(*this), requests(*this) {}
 
+  /// The simulator's clock (Unix seconds), which dates contract details
+  /// and futures listings: with the subscription clock and a start time,
+  /// that start time plus the time since the simulator was created (the
+  /// date of the ticks it serves); otherwise the wall clock.
+  std::int64_t clock_now() const {
+    using namespace std::chrono;
+    if (config.clock == ClockMode::subscription && config.start_time) {
+      return *config.start_time + duration_cast<seconds>(steady_clock::now() - created).count();
+    }
+    return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
+  }
+
   Strand strand;
   SimConfig config;
+  std::chrono::steady_clock::time_point created = std::chrono::steady_clock::now();
   ContractCatalog catalog;
+  MarketHours hours; // the hours strings of details, and --hours real
   FaultState faults;
   RequestLog request_log;
   SessionRegistry sessions;

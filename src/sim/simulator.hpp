@@ -30,6 +30,15 @@ enum class ClockMode {
   wall,
 };
 
+/// Whether markets keep hours (see src/sim/README.md).
+enum class HoursMode {
+  /// Every contract ticks around the clock.
+  always,
+  /// No ticks (tick-by-tick or historical) while the contract's trading
+  /// hours, as its contract details report them, are closed.
+  real,
+};
+
 struct SimConfig {
   std::string bind_address = "127.0.0.1";
   std::uint16_t port = 7497;               // 0 = any free port
@@ -40,6 +49,7 @@ struct SimConfig {
   /// clock the simulator's start, rounded down to the second.
   std::optional<std::int64_t> start_time;
   ClockMode clock = ClockMode::subscription;
+  HoursMode hours = HoursMode::always;
   /// reqHistoricalTicks pacing as IB states it (§10.7); false = no limits.
   bool historical_pacing = true;
   double default_rate = 4.0;   // market events per second per contract

@@ -177,17 +177,20 @@ void TickFeed::on_timer(std::uint64_t generation) {
     const std::uint64_t first = m.market.next_index();
     const std::uint64_t end = std::min(m.clock.due_end(now), first + kMaxEventsPerFiring);
     while (m.market.next_index() < end) {
-      const MarketEvent ev = m.market.next(m.clock.unix_time(m.market.next_index()));
+      const std::int64_t time = m.clock.unix_time(m.market.next_index());
+      const MarketEvent ev = m.market.next(time);
       if (m.market.next_index() % MarketArchive::kCheckpointEvery == 0)
         ctx_.archive.offer(*m.entry, m.market);
-      publish(m, ev);
+      publish(m, ev, time);
     }
   }
   schedule();
 }
 
-void TickFeed::publish(Running& m, const MarketEvent& ev) {
+void TickFeed::publish(Running& m, const MarketEvent& ev, std::int64_t time) {
   if (m.subs.empty() || !ctx_.faults.delivering(*m.entry)) return;
+  // --hours real: a closed second's ticks exist in the market, not for clients.
+  if (!ctx_.hours.open_at(*m.entry, time)) return;
   // Encode only the tick types somebody wants, once each.
   std::array<bool, 5> wanted{};
   for (const auto& s : m.subs) wanted[slot(s.type)] = true;

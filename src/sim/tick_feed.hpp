@@ -8,6 +8,8 @@
 // each tick is encoded once per (event, tick type) and stamped with each
 // subscriber's reqId (TickFrame). Delivery pauses while FaultState says so;
 // the market keeps running meanwhile, so time and event indices stay true.
+// With --hours real, the ticks of a second in which the contract's market is
+// closed (MarketHours) are not delivered either.
 //
 // Thread-safety: none; lives on the simulator's strand. Delivering never
 // calls back into the feed (sessions post their own closes), so the
@@ -87,7 +89,7 @@ private:
   EventClock wall_clock(int con_id, EventClock::Clock::time_point now) const;
   void schedule();
   void on_timer(std::uint64_t generation);
-  void publish(Running& m, const MarketEvent& ev);
+  void publish(Running& m, const MarketEvent& ev, std::int64_t time);
 
   SimContext& ctx_;
   std::map<int, Running> markets_;

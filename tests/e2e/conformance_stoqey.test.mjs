@@ -7,7 +7,11 @@
 //     farm notices; raw field counts and version fields of every frame);
 //   - reqContractDetails: every decoded ContractDetails field of AAPL and of
 //     MNQ, ES and EUR.USD against the catalog (src/sim/contract_catalog.cpp);
-//     error 200 for an unknown conId;
+//     error 200 for an unknown conId; by symbol (ES FUT CME USD): one
+//     CONTRACT_DATA per listed month at the simulator's date (the 4 next
+//     quarterly months), then one end, with timeZoneId and the hours as sent;
+//   - reqMatchingSymbols: the symbolSamples event (conId, symbol, secType,
+//     primaryExchange, currency, derivativeSecTypes, description);
 //   - reqTickByTickData Last, AllLast, BidAsk and MidPoint on AAPL (plus
 //     AllLast on MNQ, whose market prints unreported trades): every tick
 //     received equals, field by field, a contiguous window of
@@ -55,6 +59,20 @@ const MNQ_RATE = 100;
 const REQ_AAPL_DETAILS = 101;
 const REQ_UNKNOWN_DETAILS = 102;
 const REQ_OTHER_DETAILS = { 711280073: 103, 551601777: 104, 12087792: 105 };
+const REQ_ES_FUT_DETAILS = 106; // by symbol: every listed month
+const ES_FUT_QUERY = { symbol: "ES", secType: "FUT", exchange: "CME", currency: "USD" };
+// The quarterly months listed at START_TIME (2023-11-14): last trading day =
+// the third Friday; conIds 900,000,000 + 1,000,000 x root (ES 1) + 100 x
+// (year - 2000) + month (src/sim/catalog_entries.hpp).
+const ES_MONTHS_AT_START = [
+  { conId: 901002312, localSymbol: "ESZ3", last: "20231215", month: "202312" },
+  { conId: 901002403, localSymbol: "ESH4", last: "20240315", month: "202403" },
+  { conId: 901002406, localSymbol: "ESM4", last: "20240621", month: "202406" },
+  { conId: 901002409, localSymbol: "ESU4", last: "20240920", month: "202409" },
+];
+// reqMatchingSymbols: at once, and a second one more than 1 s later (IB's rule).
+const REQ_SYMBOLS_AAPL = 401;
+const REQ_SYMBOLS_MICRO = 402;
 // Tick-by-tick: requested in this order, one right after the other, at once
 // after the session is up (5 streams: the simulator's default limit). The
 // first stream of each contract must see its market from the first event
@@ -390,7 +408,8 @@ function checkDetails(cd, want, what) {
 
 /**
  * tradingHours / liquidHours cover the 7 days from "today", which for the
- * simulator is the UTC day of its --start-time.
+ * simulator is the exchange's local day of its clock: --start-time plus the
+ * seconds since it started (22:13 UTC is the same day in New York and Chicago).
  */
 function checkHours(cd, what, trading, liquid) {
   assert.equal(cd.tradingHours, weekHours(START_TIME, ...trading), `${what} tradingHours`);
@@ -411,6 +430,7 @@ describe("ib-tws-sim with @stoqey/ib", { timeout: 240_000 }, () => {
     infos: [],               // {message, code}
     contractDetails: new Map(), // reqId -> [details]
     contractDetailsEnd: new Set(),
+    symbolSamples: new Map(), // reqId -> [ContractDescription]
     ticks: new Map(TBT.map((s) => [s.reqId, []])), // reqId -> [normalized tick]
     tickAnomalies: [],       // ticks with a wrong reqId/type, non-integer time...
     history: new Map(),      // reqId -> [{ kind, ticks, done }] (historicalTicks* events)
@@ -461,6 +481,9 @@ describe("ib-tws-sim with @stoqey/ib", { timeout: 240_000 }, () => {
       log.contractDetails.get(reqId).push(details);
     });
     api.on(EventName.contractDetailsEnd, (reqId) => log.contractDetailsEnd.add(reqId));
+    api.on(EventName.symbolSamples, (reqId, descriptions) => {
+      log.symbolSamples.set(reqId, descriptions);
+    });
     api.on(EventName.tickByTickAllLast,
            (reqId, tickType, time, price, size, attr, exchange, specialConditions) => {
              const type = reqType.get(reqId);
@@ -542,6 +565,8 @@ describe("ib-tws-sim with @stoqey/ib", { timeout: 240_000 }, () => {
     for (const [conId, reqId] of Object.entries(REQ_OTHER_DETAILS)) {
       ib.reqContractDetails(reqId, { conId: Number(conId) });
     }
+    ib.reqContractDetails(REQ_ES_FUT_DETAILS, ES_FUT_QUERY);
+    ib.reqMatchingSymbols(REQ_SYMBOLS_AAPL, "AAPL");
   });
 
   after(async () => {
@@ -635,6 +660,63 @@ describe("ib-tws-sim with @stoqey/ib", { timeout: 240_000 }, () => {
     assert.ok(errs[0].message.length > 0, "error text");
     assert.equal(log.contractDetails.get(REQ_UNKNOWN_DETAILS), undefined,
                  "no CONTRACT_DATA for an unknown conId");
+  });
+
+  it("answers reqContractDetails by symbol with every listed ES month", async () => {
+    await waitFor(() => log.contractDetailsEnd.has(REQ_ES_FUT_DETAILS), DETAILS_TIMEOUT_MS,
+                  `contractDetailsEnd for reqId ${REQ_ES_FUT_DETAILS}`).catch((err) => {
+      throw new Error(`${err.message}; ${sessionSummary()}`);
+    });
+    const list = log.contractDetails.get(REQ_ES_FUT_DETAILS) ?? [];
+    // IB does not promise an order (§10.13): compare sorted by expiry.
+    const got = [...list].sort((a, b) => a.contract.lastTradeDateOrContractMonth
+      .localeCompare(b.contract.lastTradeDateOrContractMonth));
+    assert.deepEqual(got.map((d) => d.contract.localSymbol),
+                     ES_MONTHS_AT_START.map((m) => m.localSymbol));
+    for (const [i, want] of ES_MONTHS_AT_START.entries()) {
+      const cd = got[i];
+      const base = OTHER_EXPECTED[ES];
+      checkDetails(cd, {
+        ...base,
+        contract: { ...base.contract, conId: want.conId, localSymbol: want.localSymbol,
+                    lastTradeDateOrContractMonth: want.last, lastTradeDate: want.last },
+        contractMonth: want.month,
+        realExpirationDate: want.last,
+      }, want.localSymbol);
+      assert.equal(cd.timeZoneId, "US/Central", `${want.localSymbol} timeZoneId`);
+      checkHours(cd, want.localSymbol, ["1700", "1600", true], ["0830", "1500", false]);
+      const frame = log.received.find((t) => t[0] === "10" && t[1] === String(REQ_ES_FUT_DETAILS) &&
+                                            t.includes(String(want.conId)));
+      assert.equal(frame?.length, 42, `CONTRACT_DATA field count at 187: ${JSON.stringify(frame)}`);
+    }
+    const ends = log.received.filter((t) => t[0] === "52" && t[2] === String(REQ_ES_FUT_DETAILS));
+    assert.equal(ends.length, 1, "one CONTRACT_DATA_END after the months");
+  });
+
+  it("answers reqMatchingSymbols with symbolSamples", async () => {
+    await waitFor(() => log.symbolSamples.has(REQ_SYMBOLS_AAPL), DETAILS_TIMEOUT_MS,
+                  `symbolSamples for reqId ${REQ_SYMBOLS_AAPL}`).catch((err) => {
+      throw new Error(`${err.message}; ${sessionSummary()}`);
+    });
+    const aapl = log.symbolSamples.get(REQ_SYMBOLS_AAPL);
+    assert.equal(aapl.length, 1, JSON.stringify(aapl));
+    assert.deepEqual(aapl[0].contract, { conId: AAPL, symbol: "AAPL", secType: "STK",
+                                         primaryExch: "NASDAQ", currency: "USD",
+                                         description: "APPLE INC", issuerId: "" });
+    assert.deepEqual(aapl[0].derivativeSecTypes, ["OPT", "WAR"]);
+    // A word of the name, after IB's 1 s between calls: stocks first, then
+    // the futures root as its index with FUT.
+    await sleep(1100);
+    ib.reqMatchingSymbols(REQ_SYMBOLS_MICRO, "micro");
+    await waitFor(() => log.symbolSamples.has(REQ_SYMBOLS_MICRO), DETAILS_TIMEOUT_MS,
+                  `symbolSamples for reqId ${REQ_SYMBOLS_MICRO}`);
+    const micro = log.symbolSamples.get(REQ_SYMBOLS_MICRO);
+    assert.deepEqual(micro.map((d) => [d.contract.symbol, d.contract.secType]),
+                     [["MSFT", "STK"], ["MNQ", "IND"]]);
+    assert.equal(micro[0].contract.description, "MICROSOFT CORP");
+    assert.equal(micro[1].contract.description, "Micro E-Mini Nasdaq-100");
+    assert.equal(micro[1].contract.primaryExch, "CME");
+    assert.deepEqual(micro[1].derivativeSecTypes, ["FUT", "FOP"]);
   });
 
   const label = (s) => `${s.contract.symbol} ${s.type} (reqId ${s.reqId})`;
@@ -786,6 +868,14 @@ describe("ib-tws-sim with @stoqey/ib", { timeout: 240_000 }, () => {
     }
     const tsla = reqs.find((x) => x.msg === "reqTickByTickData" && x.req_id === REQ_TSLA_TBT);
     assert.equal(tsla?.con_id, TSLA, "reqTickByTickData for TSLA in the request log");
+    const byDescription = reqs.find((x) => x.msg === "reqContractDetails" &&
+                                           x.req_id === REQ_ES_FUT_DETAILS);
+    assert.deepEqual([byDescription?.symbol, byDescription?.sec_type, byDescription?.exchange,
+                      byDescription?.currency], ["ES", "FUT", "CME", "USD"]);
+    for (const [reqId, pattern] of [[REQ_SYMBOLS_AAPL, "AAPL"], [REQ_SYMBOLS_MICRO, "micro"]]) {
+      const r = reqs.find((x) => x.msg === "reqMatchingSymbols" && x.req_id === reqId);
+      assert.equal(r?.pattern, pattern, `reqMatchingSymbols ${reqId} in the request log`);
+    }
     const details = [REQ_AAPL_DETAILS, REQ_UNKNOWN_DETAILS, ...Object.values(REQ_OTHER_DETAILS)];
     for (const reqId of details) {
       assert.ok(reqs.some((x) => x.msg === "reqContractDetails" && x.req_id === reqId),
@@ -815,6 +905,12 @@ describe("ib-tws-sim with @stoqey/ib", { timeout: 240_000 }, () => {
           break;
         case "10":
           break; // checked field by field above
+        case "79": { // SYMBOL_SAMPLES: reqId, N, N x (6 + M + description, issuerId)
+          let pos = 3;
+          for (let i = 0; i < Number(f[2]) && pos < f.length; i++) pos += 8 + Number(f[pos + 5]);
+          expect(pos === f.length, "SYMBOL_SAMPLES layout at 187");
+          break;
+        }
         case "96": // HISTORICAL_TICKS: reqId, N, N x 4 fields, done
         case "97": // HISTORICAL_TICKS_BID_ASK: reqId, N, N x 6 fields, done
         case "98": // HISTORICAL_TICKS_LAST

@@ -269,8 +269,9 @@ class ContractDetails(unittest.TestCase):
         self.assertEqual(cd["con_id"], AAPL)
         cd = contract_data(self.details(9, symbol="EUR", sec_type="CASH", exchange="IDEALPRO")[0])
         self.assertEqual(cd["con_id"], EURUSD)
-        cd = contract_data(self.details(10, local_symbol="ESZ6")[0])
-        self.assertEqual(cd["con_id"], ES)
+        # The simulator's date is that of --start-time (2023-11-14): ESZ3 is listed.
+        cd = contract_data(self.details(10, local_symbol="ESZ3")[0])
+        self.assertEqual(cd["con_id"], 901002312)
         f = self.details(11, symbol="NOPE", sec_type="STK")
         self.assertTrue(is_error(f[0], 200, 11), f)
 
