@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdint>
 #include <initializer_list>
+#include <map>
 #include <string_view>
 
 #ifndef IBS_VERSION
@@ -227,9 +228,14 @@ std::string health_json(const stream::HubSnapshot& s, const ServerConfig& c, dou
   w.member("reconnects", s.tws.reconnects);
   opt_string(w, "last_error", s.tws.last_error);
   w.end_object()
-      .member("active_streams", s.upstreams.size())
       .member("max_streams", s.max_streams)
       .member("clients", s.clients.size())
+  w.end_object().member("active_streams", s.upstreams.size());
+  // Upstream subscriptions by state (live, stale, closed, disconnected, ...).
+  std::map<std::string_view, std::size_t> states;
+  for (const auto& u : s.upstreams) ++states[u.state];
+  w.key("stream_states").begin_object();
+  for (const auto& [state, n] : states) w.member(state, n);
       .member("max_clients", s.max_clients)
       .member("total_ticks", s.total_ticks)
       .member("shutting_down", s.shutting_down)
@@ -323,7 +329,7 @@ std::string stream_info_json(const ServerConfig& c) {
       .key("event_types")
       .begin_object()
       .member("info", "first event of a stream (contract details); also notices: reconnected, "
-                      "stale, resumed, ticks_lost")
+                      "stale, resumed, ticks_lost, market_closed (with next_open), market_open")
       .member("tick", "one tick; `id:` is the subscription's sequence number")
       .member("error", "TWS_DISCONNECTED, TWS_ERROR_<n>, SLOW_CONSUMER; after the stream started")
       .member("complete",

@@ -44,7 +44,7 @@ std::string tracked_json(const std::vector<record::TrackedStatus>& list,
     std::string state = t.state;
     if (t.state == "recording")
       if (auto it = upstream.find({t.con_id, type}); it != upstream.end())
-        state = it->second->state; // live, stale, disconnected
+        state = it->second->state; // live, stale, disconnected, closed (market hours)
     std::size_t open = 0, filled = 0, partial = 0, unfillable = 0;
     for (const auto& g : t.gaps) {
       switch (g.state) {

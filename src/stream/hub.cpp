@@ -406,6 +406,7 @@ HubSnapshot Hub::Impl::snapshot() const {
     case Subscription::State::stale: u.state = "stale"; break;
     case Subscription::State::disconnected: u.state = "disconnected"; break;
     case Subscription::State::lingering: u.state = "lingering"; break;
+    case Subscription::State::closed: u.state = "closed"; break;
     }
     snap.upstreams.push_back(std::move(u));
   }

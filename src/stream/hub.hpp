@@ -4,7 +4,9 @@
 // (tws::Client): it connects at start, reconnects with capped exponential
 // backoff and jitter, resubscribes after a reconnect, after 1101/1102 and
 // after a market-data farm flap, and runs a watchdog that re-requests a
-// subscription gone silent.
+// subscription gone silent - unless the contract's trading hours say the
+// market is closed: then the subscription is `closed` and its clients get
+// `info` market_closed, and market_open before the first tick after it.
 //
 // Each subscription has a stream::Log: every tick and every notice is
 // appended once, encoded once per wire format, and published; client
@@ -42,7 +44,8 @@ namespace stream {
 struct Notice {
   enum class Kind { info, error };
   Kind kind = Kind::info;
-  /// info: "reconnected", "stale", "resumed", "ticks_lost", ...;
+  /// info: "reconnected", "stale", "resumed", "ticks_lost", "market_closed",
+  /// "market_open", ...;
   /// error: api.md code, e.g. TWS_DISCONNECTED, TWS_ERROR_10197.
   std::string code;
   std::string message; // human readable, names the contract
@@ -144,8 +147,10 @@ struct HubSnapshot {
     std::uint64_t ticks = 0;
     double rate = 0.0; // ticks/s over the last minute (or since start)
     std::size_t clients = 0;
-    int req_id = 0;       // current TWS request id (0 while disconnected)
-    std::string state;    // "live", "stale", "disconnected", "lingering"
+    int req_id = 0; // current TWS request id (0 while disconnected)
+    /// "starting", "live", "stale", "disconnected", "lingering", "closed"
+    /// (the contract's trading hours say the market is closed).
+    std::string state;
     bool tracked = false; // kept open by the recorder
   };
   struct ClientInfo {
@@ -194,6 +199,16 @@ struct HubConfig {
   /// mean tick interval) without a tick.
   std::chrono::milliseconds watchdog_min_silence{30000};
   double watchdog_factor = 20.0;
+  /// Trading hours: a contract's details (its hours) are re-requested when
+  /// the span they cover ends within hours_refresh_margin or when they are
+  /// older than hours_refresh_age; a failed attempt is retried after
+  /// hours_refresh_retry.
+  std::chrono::milliseconds hours_refresh_margin{24 * 3600 * 1000};
+  std::chrono::milliseconds hours_refresh_age{24 * 3600 * 1000};
+  std::chrono::milliseconds hours_refresh_retry{10 * 60 * 1000};
+  /// The wall clock the trading hours are read against (tests shift it).
+  /// Unset: std::chrono::system_clock::now. Called on the Hub's strand.
+  std::function<std::chrono::system_clock::time_point()> wall_clock;
   /// IB: no more than one identical request per instrument per 15 s.
   std::chrono::milliseconds same_request_spacing{15000};
   /// TWS refused the subscription (10190): Retry-After for the 429.

@@ -3,6 +3,7 @@
 // subscriptions, watchdog). Everything here lives on the Hub's strand.
 #pragma once
 
+#include "hours/trading_hours.hpp"
 #include "stream/hub.hpp"
 
 #include <boost/asio/steady_timer.hpp>
@@ -51,7 +52,7 @@ private:
 
 /// One upstream tick-by-tick subscription and its clients.
 struct Subscription {
-  enum class State { pending, live, stale, disconnected, lingering };
+  enum class State { pending, live, stale, disconnected, lingering, closed };
 
   Subscription(StreamKeyPair k, tws::ContractDetails d, LogLimits limits, std::uint64_t seq_base)
       : key(k), details(std::move(d)), contract(ContractInfo::from(details)),
@@ -91,6 +92,21 @@ struct Subscription {
   /// that the ticks it reads from the start carry their fields): the log's
   /// entries carry the packed tick (LogEntry::record).
   bool recorded = false;
+
+  // ---- trading hours (hub_hours.cpp)
+  /// The contract's trading hours in UTC; nullopt: unknown (an unknown zone,
+  /// hours that do not parse, none given): the watchdog works as without.
+  std::optional<hours::Schedule> schedule;
+  Clock::time_point details_at{}; // when `details` (and the schedule) arrived
+  /// The closed period this subscription last entered (its start, Unix s):
+  /// market_closed is said once per period.
+  std::optional<std::int64_t> closed_from;
+  bool closed_announced = false; // market_closed said for closed_from
+  bool hours_warned = false;     // the unusable hours were logged
+  /// Ticks came in that closed period: the schedule is doubted there and
+  /// the watchdog works as without it.
+  bool ticks_while_closed = false;
+  bool announce_open = false; // market_open before the next tick
 };
 
 struct ClientEntry {
@@ -155,10 +171,35 @@ struct Hub::Impl : std::enable_shared_from_this<Hub::Impl> {
                     const tws::ErrorMessage& m, const tws::ErrorClass& cls);
   void resubscribe_all(const std::string& why);
   void notify_all(const Notice& n);
-  void notify(Subscription& s, const Notice& n);
+  /// Appends a notice to the log of `s`. market_closed: `next_open` (ISO,
+  /// an extra member of the info) and `period` ("<from> <to>", the closed
+  /// period in Unix seconds, to = 0 when unknown: the entry's `record`,
+  /// which the recorder reads).
+  void notify(Subscription& s, const Notice& n, std::string_view next_open = {},
+              std::string_view period = {});
   void arm_watchdog();
   void watchdog_tick();
   void watchdog_rerequest(const std::shared_ptr<Subscription>& s);
+
+  // ---- trading hours (hub_hours.cpp)
+  /// Contract details re-requested for their hours: conId -> the TWS
+  /// connection (client_generation_) it was asked on, and the last attempt.
+  std::map<int, std::uint64_t> hours_refreshing_;
+  std::map<int, Clock::time_point> hours_requested_;
+  /// The schedule of `s` from its details (a warning, once, when unusable).
+  void load_schedule(Subscription& s);
+  /// Applies the hours at `now`: enters or leaves `closed` (with its
+  /// notices). Returns true when silence is expected (no stale check).
+  /// `silent_s` is lowered to the time since the current session opened.
+  bool apply_hours(Subscription& s, double& silent_s);
+  /// The first tick after a closed period (or a doubted one): market_open.
+  void market_opened(Subscription& s);
+  /// The details of a contract whose schedule runs out (or is a day old)
+  /// are re-requested.
+  void refresh_hours();
+  std::chrono::system_clock::time_point wall_now() const {
+    return cfg_.wall_clock ? cfg_.wall_clock() : std::chrono::system_clock::now();
+  }
   void drop_subscription(const StreamKeyPair& key);
   void fail_subscription(const std::shared_ptr<Subscription>& s, const Notice& why,
                          std::optional<OpenError> open_error);

@@ -1,7 +1,7 @@
 // stream::Hub, TWS side: the connection lifecycle (connect, capped
 // exponential backoff with jitter, reconnect), upstream subscriptions
 // (request, confirm, ticks, errors, resubscription after 1101/1102 and farm
-// flaps) and the watchdog for subscriptions gone silent.
+// flaps). The watchdog and trading hours are in hub_watchdog.cpp.
 #include "stream/hub_impl.hpp"
 
 #include "stream/tick_fields.hpp"
@@ -32,12 +32,6 @@ std::int64_t unix_now() {
 
 double seconds_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
-}
-
-std::string fmt_seconds(double s) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3g", s);
-  return buf;
 }
 
 /// "Market data farm connection is broken:usfarm" -> "usfarm".
@@ -267,8 +261,11 @@ void Hub::Impl::request_upstream(const std::shared_ptr<Subscription>& s) {
 
 void Hub::Impl::confirm(const std::shared_ptr<Subscription>& s, std::uint64_t epoch) {
   if (s->epoch != epoch) return;
-  if (s->state == Subscription::State::pending || s->state == Subscription::State::disconnected)
+  if (s->state == Subscription::State::pending || s->state == Subscription::State::disconnected) {
     s->state = Subscription::State::live;
+    double silent = 0.0;
+    apply_hours(*s, silent); // a stream that opens while the market is closed
+  }
   auto waiting = std::move(s->waiting);
   s->waiting.clear();
   for (auto& w : waiting) attach(s, std::move(w), true);
@@ -295,6 +292,7 @@ void Hub::Impl::on_tick(const std::shared_ptr<Subscription>& s, std::uint64_t ep
                         const tws::Tick& t) {
   if (s->epoch != epoch) return;
   const auto now = Clock::now();
+  if (s->state == Subscription::State::closed || s->announce_open) market_opened(*s);
   // Encoded once per wire format, appended once: every client reads these
   // bytes through its cursor.
   data_scratch_.clear();
@@ -406,13 +404,15 @@ void Hub::Impl::resubscribe_all(const std::string& why) {
   }
 }
 
-void Hub::Impl::notify(Subscription& s, const Notice& n) {
+void Hub::Impl::notify(Subscription& s, const Notice& n, std::string_view next_open,
+                       std::string_view period) {
   char iso[32];
   NoticeParts parts;
   parts.error = n.kind == Notice::Kind::error;
   parts.code = n.code;
   parts.message = n.message;
   parts.details = n.details;
+  parts.next_open = next_open;
   parts.con_id = s.key.first;
   parts.tick_type = s.key.second;
   parts.stream_key = s.stream_key;
@@ -422,79 +422,13 @@ void Hub::Impl::notify(Subscription& s, const Notice& n) {
   append_sse_notice(sse_scratch_, parts);
   ws_scratch_.clear();
   append_ws_notice_suffix(ws_scratch_, parts);
-  s.log->append(parts.error ? EntryKind::error : EntryKind::info, sse_scratch_, ws_scratch_,
-                n.code);
+  s.log->append(parts.error ? EntryKind::error : EntryKind::info, sse_scratch_, ws_scratch_, n.code,
+                period);
   s.log->publish();
 }
 
 void Hub::Impl::notify_all(const Notice& n) {
   for (auto& [key, s] : subs_) notify(*s, n);
-}
-
-// ------------------------------------------------------------------ watchdog
-
-void Hub::Impl::arm_watchdog() {
-  const auto period = std::clamp<milliseconds>(cfg_.watchdog_min_silence / 4, milliseconds(100),
-                                               milliseconds(1000));
-  watchdog_timer_.expires_after(period);
-  watchdog_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
-    auto self = weak.lock();
-    if (ec || !self || self->shutting_down_) return;
-    self->watchdog_tick();
-    self->arm_watchdog();
-  });
-}
-
-void Hub::Impl::watchdog_tick() {
-  // Silence is expected while TWS itself says data is down.
-  if (!connected() || connectivity_lost_ || !farms_down_.empty()) return;
-  const auto now = Clock::now();
-  for (auto& [key, s] : subs_) {
-    if (s->req_id == 0 || s->clients.empty()) continue;
-    if (s->state != Subscription::State::live && s->state != Subscription::State::stale) continue;
-    const double usual = s->mean_interval_s;
-    const double threshold =
-        std::max(std::chrono::duration<double>(cfg_.watchdog_min_silence).count(),
-                 cfg_.watchdog_factor * usual);
-    const double silent = seconds_between(s->last_activity, now);
-    if (silent <= threshold || s->watchdog_requested) continue;
-    if (s->state == Subscription::State::live) {
-      s->state = Subscription::State::stale;
-      spdlog::warn("{} silent for {} s (usually a tick every {} s): stale, re-requesting",
-                   s->name(), fmt_seconds(silent), fmt_seconds(usual));
-      notify(*s, Notice{Notice::Kind::info, "stale",
-                        "No ticks for " + s->name() + " in " + fmt_seconds(silent) +
-                            " s (usually every " + fmt_seconds(usual) +
-                            " s): the stream is stale and is being re-requested.",
-                        ""});
-    }
-    // IB allows one identical request per instrument per 15 s.
-    const auto earliest = s->last_request + cfg_.same_request_spacing;
-    s->watchdog_requested = true;
-    if (earliest <= now) {
-      watchdog_rerequest(s);
-      continue;
-    }
-    s->rerequest_timer = std::make_shared<asio::steady_timer>(strand_, earliest);
-    s->rerequest_timer->async_wait(
-        [weak_self = weak_from_this(),
-         weak = std::weak_ptr<Subscription>(s)](boost::system::error_code ec) {
-          auto self = weak_self.lock();
-          auto sub = weak.lock();
-          if (ec || !self || !sub) return;
-          self->watchdog_rerequest(sub);
-        });
-  }
-}
-
-void Hub::Impl::watchdog_rerequest(const std::shared_ptr<Subscription>& s) {
-  s->watchdog_requested = false;
-  s->rerequest_timer.reset();
-  if (!connected() || s->clients.empty() || subs_.count(s->key) == 0) return;
-  if (s->state != Subscription::State::stale) return; // ticks came back meanwhile
-  spdlog::info("watchdog: re-requesting {}", s->name());
-  cancel_upstream(*s);
-  request_upstream(s);
 }
 
 } // namespace stream

@@ -55,6 +55,7 @@ void append_sse_notice(std::string& out, const NoticeParts& n) {
       write_contract(w, n.contract ? *n.contract : ContractInfo{});
       w.member("code", n.code);
       if (!n.details.empty()) w.member("details", n.details);
+      if (!n.next_open.empty()) w.member("next_open", n.next_open);
       w.end_object();
     }
     w.end_object();
@@ -71,6 +72,7 @@ void append_ws_notice_suffix(std::string& out, const NoticeParts& n) {
   } else {
     w.key("info").begin_object().member("message", n.message).member("code", n.code);
     if (!n.details.empty()) w.member("details", n.details);
+    if (!n.next_open.empty()) w.member("next_open", n.next_open);
     w.end_object();
   }
   w.end_object();

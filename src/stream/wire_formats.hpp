@@ -44,6 +44,7 @@ struct NoticeParts {
   std::string_view code; // info: reconnected, stale, ...; error: TWS_DISCONNECTED, TWS_ERROR_<n>
   std::string_view message;
   std::string_view details;
+  std::string_view next_open; // info market_closed: an extra `next_open` member
   int con_id = 0;
   tws::TickType tick_type = tws::TickType::last;
   std::string_view stream_key; // "265598:BidAsk"
@@ -52,9 +53,9 @@ struct NoticeParts {
 };
 
 /// The SSE frame: an `info` event {"message","tick_type","stream_id",
-/// "contract","code"[,"details"]} or an `error` event {"code","message","details"}.
+/// "contract","code"[,"details"][,"next_open"]} or an `error` event {"code","message","details"}.
 void append_sse_notice(std::string& out, const NoticeParts& n);
-/// `"timestamp":..,"info":{"message":..,"code":..[,"details":..]}}` or
+/// `"timestamp":..,"info":{"message":..,"code":..[,"details":..][,"next_open":..]}}` or
 /// `"timestamp":..,"error":{"code":..,"message":..,"details":..}}`
 void append_ws_notice_suffix(std::string& out, const NoticeParts& n);
 
