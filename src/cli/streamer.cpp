@@ -48,7 +48,9 @@ void print_connect_help(const StreamerOptions& o, const std::string& detail) {
             << "  - no other API client uses client id " << o.client_id
             << " (choose another with --client-id)\n"
             << "No TWS at hand? Try the built-in simulator: ib-stream --simulate "
-            << (o.contract_id > 0 ? o.contract_id : 265598) << "\n";
+            << (o.spec ? o.spec->text()
+                       : std::to_string(o.contract_id > 0 ? o.contract_id : 265598))
+            << "\n";
 }
 
 /// Streams one contract; all of its state lives on the io_context's thread.
@@ -103,37 +105,58 @@ public:
 
 private:
   void request_details() {
-    client_->request_contract_details(
-        o_.contract_id, [this](std::error_code ec, const tws::ErrorMessage* err,
-                               std::vector<tws::ContractDetails> details) {
-          if (stopping_) return;
-          if ((ec == tws::ClientError::request_failed && err && err->code == 200) ||
-              (!ec && details.empty())) {
-            std::cerr << "error: contract " << o_.contract_id << " not found"
-                      << (err ? " (TWS error 200: " + err->text + ")" : std::string()) << "\n"
-                      << "Check the contract id (IB conId), e.g. 265598 for AAPL.\n";
-            finish(kExitContractNotFound);
-            return;
-          }
-          if (ec) {
-            std::cerr << "error: contract details for " << o_.contract_id << " failed: "
-                      << (err ? "TWS error " + std::to_string(err->code) + ": " + err->text
-                              : ec.message())
-                      << "\n";
-            finish(kExitStreamFailed);
-            return;
-          }
-          details_ = std::move(details.front());
-          decimals_ = price_decimals(details_.min_tick);
-          if (!o_.json) {
-            std::cout << format_header(o_.contract_id, o_.type, o_.number) << "\n"
-                      << format_contract_line(details_) << "\n"
-                      << std::flush;
-          } else {
-            spdlog::info("{}", format_contract_line(details_));
-          }
-          subscribe();
-        });
+    tws::Contract query;
+    if (o_.spec) query = o_.spec->query();
+    else query.con_id = o_.contract_id;
+    const std::string what = o_.spec ? o_.spec->text() : std::to_string(o_.contract_id);
+    client_->request_contract_details(query, [this, what](
+                                                 std::error_code ec, const tws::ErrorMessage* err,
+                                                 std::vector<tws::ContractDetails> details) {
+      if (stopping_) return;
+      if ((ec == tws::ClientError::request_failed && err && err->code == 200) ||
+          (!ec && details.empty())) {
+        std::cerr << "error: contract " << what << " not found"
+                  << (err ? " (TWS error 200: " + err->text + ")" : std::string()) << "\n"
+                  << (o_.spec ? "Check the spec: SYMBOL[:SEC_TYPE[:EXCHANGE[:CURRENCY[:EXPIRY]]]], "
+                                "e.g. AAPL or ES:FUT:CME:USD:202703.\n"
+                              : "Check the contract id (IB conId), e.g. 265598 for AAPL.\n");
+        finish(kExitContractNotFound);
+        return;
+      }
+      if (ec) {
+        std::cerr << "error: contract details for " << what << " failed: "
+                  << (err ? "TWS error " + std::to_string(err->code) + ": " + err->text
+                          : ec.message())
+                  << "\n";
+        finish(kExitStreamFailed);
+        return;
+      }
+      if (details.size() > 1) {
+        std::cerr << "error: " << details.size() << " contracts match " << what
+                  << "; name one (its id, or a longer spec with exchange, currency, expiry):\n";
+        for (const auto& d : details) {
+          const auto& c = d.contract;
+          std::cerr << "  " << c.con_id << "  " << c.local_symbol << "  "
+                    << (c.last_trade_date_or_contract_month.empty()
+                            ? std::string("-")
+                            : c.last_trade_date_or_contract_month)
+                    << "  " << c.exchange << "  " << c.currency << "  " << d.long_name << "\n";
+        }
+        finish(kExitContractNotFound);
+        return;
+      }
+      details_ = std::move(details.front());
+      con_id_ = details_.contract.con_id;
+      decimals_ = price_decimals(details_.min_tick);
+      if (!o_.json) {
+        std::cout << format_header(con_id_, o_.type, o_.number) << "\n"
+                  << format_contract_line(details_) << "\n"
+                  << std::flush;
+      } else {
+        spdlog::info("{}", format_contract_line(details_));
+      }
+      subscribe();
+    });
   }
 
   void subscribe() {
@@ -142,8 +165,8 @@ private:
     cb.on_error = [this](const tws::ErrorMessage& m, const tws::ErrorClass& cls) {
       if (cls.kind == tws::ErrorKind::request_failed) {
         std::cerr << "error: TWS refused the " << tws::to_string(o_.type)
-                  << " subscription for contract " << o_.contract_id << ": TWS error " << m.code
-                  << ": " << m.text << "\n";
+                  << " subscription for contract " << con_id_ << ": TWS error " << m.code << ": "
+                  << m.text << "\n";
         req_id_ = 0;
         finish(kExitStreamFailed);
       } else {
@@ -189,6 +212,7 @@ private:
   tws::ContractDetails details_;
   int decimals_ = 4;
   int req_id_ = 0;
+  int con_id_ = 0; // the contract streamed (resolved from a spec)
   int count_ = 0;
   bool stopping_ = false;
   int exit_code_ = kExitOk;
@@ -204,9 +228,12 @@ std::variant<StreamerOptions, int> parse_options(int argc, char** argv) {
   std::string type_text = "Last";
   std::string ports_text;
   int single_port = 0;
-  app.add_option("CONTRACT_ID", o.contract_id, "IB contract id (conId), e.g. 265598 for AAPL")
-      ->required()
-      ->check(CLI::Range(1, INT_MAX));
+  std::string contract_text;
+  app.add_option("CONTRACT", contract_text,
+                 "IB contract id (conId), e.g. 265598 for AAPL, or a spec "
+                 "SYMBOL[:SEC_TYPE[:EXCHANGE[:CURRENCY[:EXPIRY]]]], e.g. AAPL, "
+                 "ES:FUT:CME:USD:202703, EUR:CASH:IDEALPRO:USD")
+      ->required();
   app.add_option("-n,--number", o.number, "stop after N ticks (default: no limit)")
       ->check(CLI::Range(1, INT_MAX));
   app.add_option("-t,--type", type_text, "tick type: Last, AllLast, BidAsk, MidPoint")
@@ -238,6 +265,11 @@ std::variant<StreamerOptions, int> parse_options(int argc, char** argv) {
                                                "' is not a tick type: use Last, AllLast, "
                                                "BidAsk or MidPoint");
     o.type = *type;
+    std::string contract_error;
+    const auto ref = contracts::parse_contract_ref(contract_text, contract_error);
+    if (!ref) throw CLI::ValidationError("CONTRACT", contract_error);
+    o.contract_id = ref->con_id;
+    o.spec = ref->spec;
     if (single_port != 0) o.ports = {static_cast<std::uint16_t>(single_port)};
     else if (!ports_text.empty()) o.ports = parse_port_list(ports_text);
     if ((single_port != 0 || !ports_text.empty()) && o.simulate)

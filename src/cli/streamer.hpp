@@ -2,10 +2,12 @@
 // simulator), resolve the contract, stream tick-by-tick data to stdout.
 #pragma once
 
+#include "contracts/contract_spec.hpp"
 #include "tws/messages.hpp"
 
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -21,7 +23,10 @@ enum ExitCode : int {
 };
 
 struct StreamerOptions {
-  int contract_id = 0;
+  int contract_id = 0; // 0 when `spec` names the contract
+  /// CONTRACT given as SYMBOL[:SEC_TYPE[:EXCHANGE[:CURRENCY[:EXPIRY]]]]:
+  /// it must match exactly one contract.
+  std::optional<contracts::ContractSpec> spec;
   int number = 0; // 0 = no limit
   tws::TickType type = tws::TickType::last;
   bool json = false;

@@ -54,6 +54,10 @@ constexpr Endpoint kEndpoints[] = {
     {"GET", "/tracked", "the tracked (recorded) streams: state, ticks recorded, lag, gaps"},
     {"POST", "/tracked/{contract_id}", "record a contract's streams; ?tick_types=BidAsk,Last"},
     {"DELETE", "/tracked/{contract_id}", "stop recording a contract"},
+    {"GET", "/contracts/search",
+     "find contracts: ?symbol=&sec_type=&exchange=&currency=&expiry= (exact) or ?q= (fuzzy)"},
+    {"GET", "/contracts/{contract}", "contract details with trading and liquid hours in UTC"},
+    {"GET", "/contracts/{contract}/status", "open or closed now, the next open and close"},
 };
 
 struct TickTypeInfo {

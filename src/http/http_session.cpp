@@ -1,6 +1,7 @@
 #include "http/http_session.hpp"
 
 #include "http/api_key_auth.hpp"
+#include "http/contract_endpoints.hpp"
 #include "http/endpoint_json.hpp"
 #include "http/history_params.hpp"
 #include "http/history_session.hpp"
@@ -140,6 +141,45 @@ private:
       }
     }
 
+    // A contract spec in the path ("AAPL", "ES:FUT:CME:USD:202703") is
+    // resolved to its id first; the endpoint then runs as for the id.
+    if (takes_contract_id(route.endpoint) && is_contract_spec(route.contract_segment)) {
+      const std::string segment = route.contract_segment;
+      return resolve_contract_segment(
+          state_, segment, stream_.get_executor(),
+          [self = shared_from_this(), req = std::move(req), route = std::move(route), authorized,
+           ws_upgrade](int con_id, std::optional<contracts::LookupError> err) mutable {
+            if (err && !ws_upgrade) return self->respond(lookup_error_response(*err));
+            if (err) {
+              // A browser cannot read an HTTP error on an upgrade: the
+              // WebSocket session answers with an error message instead.
+              return self->start_websocket(
+                  std::move(req), route, authorized,
+                  ApiError{err->status, err->code, err->message, err->details});
+            }
+            route.contract_segment = std::to_string(con_id);
+            self->dispatch(std::move(req), route, authorized, ws_upgrade);
+          });
+    }
+    dispatch(std::move(req), route, authorized, ws_upgrade);
+  }
+
+  static bool takes_contract_id(Endpoint e) {
+    switch (e) {
+    case Endpoint::stream:
+    case Endpoint::stop_contract:
+    case Endpoint::ws_stream:
+    case Endpoint::history:
+    case Endpoint::history_summary:
+    case Endpoint::replay:
+    case Endpoint::track:
+    case Endpoint::untrack: return true;
+    default: return false;
+    }
+  }
+
+  void dispatch(bhttp::request<bhttp::string_body> req, const Route& route, bool authorized,
+                bool ws_upgrade) {
     switch (route.endpoint) {
     case Endpoint::bad_target:
       return respond(error_response(400, "INVALID_REQUEST", "Malformed request target",
@@ -209,6 +249,14 @@ private:
                           answer_here());
     case Endpoint::untrack:
       return answer_untrack(state_, route.contract_segment, stream_.get_executor(), answer_here());
+    case Endpoint::contract_search:
+      return answer_contract_search(state_, route.query, stream_.get_executor(), answer_here());
+    case Endpoint::contract:
+      return answer_contract_details(state_, route.contract_segment, stream_.get_executor(),
+                                     answer_here());
+    case Endpoint::contract_status:
+      return answer_contract_status(state_, route.contract_segment, stream_.get_executor(),
+                                    answer_here());
     default: return respond(error_response(500, "INTERNAL_ERROR", "Unrouted request", ""));
     }
   }
@@ -308,8 +356,8 @@ private:
                            std::get<ReplayRequest>(std::move(parsed)));
   }
 
-  void start_websocket(bhttp::request<bhttp::string_body> req, const Route& route,
-                       bool authorized) {
+  void start_websocket(bhttp::request<bhttp::string_body> req, const Route& route, bool authorized,
+                       std::optional<ApiError> contract_error = std::nullopt) {
     // Browsers send Origin on every WebSocket handshake and a page of any
     // site may try one: the CORS origins decide here too.
     if (!state_->cors.allows(origin_))
@@ -328,11 +376,15 @@ private:
       up.endpoint = WsEndpoint::control;
     } else if (route.tick_type == "multi") {
       up.endpoint = WsEndpoint::multi;
-      if (!parse_contract_id(route.contract_segment))
+      if (contract_error) up.path_error = std::move(*contract_error);
+      else if (!parse_contract_id(route.contract_segment))
         up.path_error = ApiError{400, "INVALID_PARAMETER",
                                  "Invalid contract_id '" + route.contract_segment +
                                      "': must be a positive integer up to 2147483647",
                                  ""};
+    } else if (contract_error) {
+      up.endpoint = WsEndpoint::stream;
+      up.path_error = std::move(*contract_error);
     } else {
       up.endpoint = WsEndpoint::stream;
       auto parsed = parse_stream_request(route.contract_segment, route.tick_type, route.query,

@@ -54,13 +54,18 @@ std::string serialize_response(const Response& r, bool keep_alive) {
   return out;
 }
 
-std::string error_body(std::string_view code, std::string_view message, std::string_view details) {
+std::string error_body(std::string_view code, std::string_view message, std::string_view details,
+                       std::string_view extra_members) {
   std::string out = "{\"error\":{\"code\":";
   stream::append_json_string(out, code);
   out += ",\"message\":";
   stream::append_json_string(out, message);
   out += ",\"details\":";
   stream::append_json_string(out, details);
+  if (!extra_members.empty()) {
+    out += ',';
+    out += extra_members;
+  }
   out += "},\"timestamp\":";
   stream::append_json_string(out, stream::iso_now());
   out += '}';

@@ -27,8 +27,10 @@ std::string_view reason_phrase(int status);
 /// blank line and body.
 std::string serialize_response(const Response& r, bool keep_alive);
 
-/// The API's error body.
-std::string error_body(std::string_view code, std::string_view message, std::string_view details);
+/// The API's error body. `extra_members`, when given, are further members
+/// of the error object as raw JSON (`"candidates":[...]`).
+std::string error_body(std::string_view code, std::string_view message, std::string_view details,
+                       std::string_view extra_members = {});
 Response error_response(int status, std::string_view code, std::string_view message,
                         std::string_view details = {});
 

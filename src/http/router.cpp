@@ -68,6 +68,15 @@ Route route_request(std::string_view method, std::string_view target) {
     return with(std::move(r), method, "POST, DELETE, OPTIONS", Endpoint::bad_method,
                 Endpoint::untrack, Endpoint::track);
   }
+  if (seg[0] == "contracts" && seg.size() == 2) {
+    if (seg[1] == "search") return with(std::move(r), method, kGet, Endpoint::contract_search);
+    r.contract_segment = seg[1];
+    return with(std::move(r), method, kGet, Endpoint::contract);
+  }
+  if (seg[0] == "contracts" && seg.size() == 3 && seg[2] == "status") {
+    r.contract_segment = seg[1];
+    return with(std::move(r), method, kGet, Endpoint::contract_status);
+  }
   if (seg[0] == "replay" && seg.size() == 2) {
     r.contract_segment = seg[1];
     return with(std::move(r), method, kGet, Endpoint::replay);

@@ -1,7 +1,7 @@
 // Routing of ib-stream-server's HTTP requests (api.md §2, README "Recording
 // and history"): which endpoint a method and target name, with literal
-// paths (/stream/info, /stream/active, /stream/all) taking precedence over
-// /stream/{contract_id}.
+// paths (/stream/info, /stream/active, /stream/all, /contracts/search)
+// taking precedence over /stream/{contract_id} and /contracts/{contract}.
 //
 // Pure functions; thread-safe.
 #pragma once
@@ -31,6 +31,9 @@ enum class Endpoint {
   tracked,         // GET /tracked
   track,           // POST /tracked/{contract_id}?tick_types=...
   untrack,         // DELETE /tracked/{contract_id}
+  contract_search, // GET /contracts/search?symbol=...|q=...
+  contract,        // GET /contracts/{contract}
+  contract_status, // GET /contracts/{contract}/status
   preflight,       // OPTIONS on any known path
   not_found,       // no such path: 404 NOT_FOUND
   bad_method,      // known path, other method: 405 with `allow`

@@ -15,10 +15,12 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <filesystem>
 
 #include <algorithm>
 #include <csignal>
 #include <iostream>
+#include <set>
 #include <thread>
 
 namespace http {
@@ -47,6 +49,36 @@ stream::HubConfig hub_config(const ServerConfig& c) {
 }
 
 namespace {
+
+/// Tracks a --track entry named by spec once the spec resolves (TWS may
+/// not be there yet: asked again every 5 s while TWS is unavailable or
+/// busy); a spec that matches no contract, or several, is logged and left.
+void track_spec(std::shared_ptr<ServerState> state, asio::io_context& ioc, std::string spec,
+                std::set<tws::TickType> types) {
+  std::string err;
+  auto ref = contracts::parse_contract_ref(spec, err);
+  if (!ref) return spdlog::error("--track {}: {}", spec, err);
+  state->contracts->resolve(
+      *ref, [state, &ioc, spec, types](contracts::ContractService::Error e, int con_id) {
+        if (!e) {
+          spdlog::info("--track {}: contract {}", spec, con_id);
+          state->recorder->track(
+              con_id, types,
+              [spec](std::optional<stream::OpenError> e, std::vector<record::TrackedStatus>) {
+                if (e) spdlog::error("--track {}: {}", spec, e->message);
+              });
+          return;
+        }
+        if (e->status == 503 || e->status == 429) {
+          auto timer = std::make_shared<asio::steady_timer>(ioc, 5s);
+          timer->async_wait([state, &ioc, spec, types, timer](boost::system::error_code ec) {
+            if (!ec && !state->draining) track_spec(state, ioc, spec, types);
+          });
+          return;
+        }
+        spdlog::error("--track {}: {} {}", spec, e->message, e->details);
+      });
+}
 
 /// Polls until the Hub has shut down and every SSE and WebSocket session has
 /// flushed and closed, or the deadline passed. The deadline is for the
@@ -133,6 +165,10 @@ int Server::run(const std::function<void(std::uint16_t)>& listening) {
   auto hub = stream::Hub::create(upstream_ioc.get_executor(), std::move(hub_cfg));
   auto state = std::make_shared<ServerState>(config_, hub, record);
   state->recorder = record::Recorder::create(hub, record);
+  contracts::ServiceConfig contracts_cfg;
+  contracts_cfg.cache_file = std::filesystem::path(config_.data_dir) / "contracts.json";
+  state->contracts =
+      contracts::ContractService::create(upstream_ioc.get_executor(), hub, contracts_cfg);
   auto listener = std::make_shared<Listener>(loops, state);
   try {
     asio::ip::tcp::resolver resolver(ioc);
@@ -152,6 +188,7 @@ int Server::run(const std::function<void(std::uint16_t)>& listening) {
     std::cerr << "ib-stream-server: " << e.what() << "\n";
     return 2;
   }
+  for (const auto& [spec, types] : config_.track_specs) track_spec(state, ioc, spec, types);
   spdlog::info("listening on {}:{}; TWS {} ports {}; {} threads; data dir {}", config_.listen_host,
                listener->port(), config_.tws_host, fmt::join(config_.tws_ports, ","), threads,
                config_.data_dir);

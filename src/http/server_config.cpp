@@ -179,9 +179,11 @@ std::optional<std::string> apply(ServerConfig& c, const std::string& key, const 
   if (key == "IB_STREAM_RETENTION_DAYS") return int_in(src, v, 0, 36500, c.retention_days);
   if (key == "IB_STREAM_TRACK") {
     std::string err;
-    auto set = record::parse_track_spec(v, err);
+    record::TrackedSpecs specs;
+    auto set = record::parse_track_spec(v, err, &specs);
     if (!set) return describe(src, v) + err;
     c.track = std::move(*set);
+    c.track_specs = std::move(specs);
     return std::nullopt;
   }
   return "unknown setting " + key;
@@ -307,7 +309,7 @@ std::string server_usage() {
       {"IB_STREAM_WS_IDLE_TIMEOUT", "300 (s; ping after half without data, close after all)"},
       {"IB_STREAM_DATA_DIR", "./data (the record: SQLite day files; created when missing)"},
       {"IB_STREAM_RETENTION_DAYS", "30 (UTC days of the record kept, 0..36500; 0 = all)"},
-      {"IB_STREAM_TRACK", "none (streams recorded all the time: CONID:TYPE[,TYPE];CONID:TYPE...)"},
+      {"IB_STREAM_TRACK", "none (streams recorded all the time: CONTRACT:TYPE[,TYPE];... CONTRACT an id or a spec such as ES:FUT:CME:USD:202703)"},
   };
   for (const auto& s : kSettings) {
     std::string flag = s.flag;

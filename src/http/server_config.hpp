@@ -44,9 +44,10 @@ struct ServerConfig {
   int ws_tws_grace = 60; // s TWS may stay lost before WebSocket clients are closed 4003; 0 = never
   int ws_idle_timeout = 300; // s without data from the peer: ping at half, close at the whole
   // The record (README "Recording and history").
-  std::string data_dir = "./data"; // the SQLite day files
-  int retention_days = 30;         // day files kept; 0 = keep everything
-  record::TrackedSet track;        // IB_STREAM_TRACK: recorded all the time
+  std::string data_dir = "./data";  // the SQLite day files
+  int retention_days = 30;          // day files kept; 0 = keep everything
+  record::TrackedSet track;         // IB_STREAM_TRACK: recorded all the time
+  record::TrackedSpecs track_specs; // ... its entries named by spec (resolved when TWS answers)
 
   // Flags without an environment variable (server_flags()).
   bool simulate = false;                       // in-process simulator as the only TWS

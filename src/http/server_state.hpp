@@ -8,6 +8,7 @@
 // HistoryWorkers are thread-safe themselves.
 #pragma once
 
+#include "contracts/contract_service.hpp"
 #include "http/cors_policy.hpp"
 #include "http/history_workers.hpp"
 #include "http/server_config.hpp"
@@ -43,6 +44,9 @@ struct ServerState {
   const std::shared_ptr<store::Store> store;
   /// Records the tracked streams (set once before the server listens).
   std::shared_ptr<record::Recorder> recorder;
+  /// Contract search, details, status and spec resolution (set once
+  /// before the server listens).
+  std::shared_ptr<contracts::ContractService> contracts;
   const CorsPolicy cors;
   const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 

@@ -141,9 +141,13 @@ void WsConnection::on_accept(boost::system::error_code ec) {
   if (upgrade_.path_error) {
     const auto& e = *upgrade_.path_error;
     const std::string_view m = e.message;
-    const char* code = m.starts_with("Invalid tick_type")     ? "INVALID_TICK_TYPE"
-                       : m.starts_with("Invalid contract_id") ? "CONTRACT_NOT_FOUND"
-                                                              : "INVALID_MESSAGE";
+    // A contract spec that did not resolve keeps its code
+    // (CONTRACT_NOT_FOUND, AMBIGUOUS_CONTRACT, RATE_LIMIT_EXCEEDED, ...).
+    const bool lookup = e.code != "INVALID_PARAMETER";
+    const std::string code = lookup ? (e.status == 503 ? "CONNECTION_ERROR" : e.code)
+                             : m.starts_with("Invalid tick_type")     ? "INVALID_TICK_TYPE"
+                             : m.starts_with("Invalid contract")      ? "CONTRACT_NOT_FOUND"
+                                                                      : "INVALID_MESSAGE";
     send(ws::error_message(now, {}, code, e.message, e.details));
     close_with(4002, "invalid contract or tick type in the path");
     return;

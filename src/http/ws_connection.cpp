@@ -18,8 +18,11 @@ using namespace std::chrono_literals;
 namespace {
 
 /// After the close frame is queued: how long the client may take to read
-/// what is left and answer the close before the socket is closed anyway.
+/// what is left and answer the close before the socket is closed anyway;
+/// a client still reading (the buffer drains) gets this much more each
+/// time, up to kCloseMax in all.
 constexpr auto kCloseGrace = 5s;
+constexpr auto kCloseMax = 60s;
 /// A server shutdown: close sooner.
 constexpr auto kShortCloseGrace = 2s;
 
@@ -92,7 +95,7 @@ void WsConnection::close_with(std::uint16_t code, std::string reason) {
   phase_ = Phase::closing;
   close_code_ = code;
   behind_timer_.cancel();
-  force_close_after(kCloseGrace);
+  force_close_after(kCloseGrace, kCloseMax);
   // Custom codes (4000..4003) are valid close codes outside the enum's names.
   websocket::close_reason why(static_cast<websocket::close_code>(code), reason);
   ws_.async_close(why, [self = shared_from_this()](boost::system::error_code ec) {
@@ -100,10 +103,32 @@ void WsConnection::close_with(std::uint16_t code, std::string reason) {
   });
 }
 
-void WsConnection::force_close_after(std::chrono::milliseconds delay) {
+void WsConnection::force_close_after(std::chrono::milliseconds delay,
+                                     std::chrono::milliseconds at_most) {
+  close_deadline_ = std::chrono::steady_clock::now() + at_most;
+  close_mark_ = socket_buffer().buffered();
+  close_writes_ = socket_buffer().writes_started();
+  arm_close_timer(delay);
+}
+
+void WsConnection::arm_close_timer(std::chrono::milliseconds delay) {
   close_timer_.expires_after(delay);
-  close_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-    if (!ec) self->terminate("close timed out");
+  close_timer_.async_wait([self = shared_from_this(), delay](boost::system::error_code ec) {
+    if (ec) return;
+    // A slow client that is still reading what was written before the
+    // close frame is given more time (it is owed the error and the close
+    // code); one that reads nothing is not.
+    auto& out = self->socket_buffer();
+    const bool progress =
+        out.buffered() < self->close_mark_ || out.writes_started() != self->close_writes_;
+    if (progress && out.buffered() > 0 &&
+        std::chrono::steady_clock::now() < self->close_deadline_) {
+      self->close_mark_ = out.buffered();
+      self->close_writes_ = out.writes_started();
+      self->arm_close_timer(delay);
+      return;
+    }
+    self->terminate("close timed out");
   });
 }
 
@@ -148,7 +173,7 @@ void WsConnection::shutdown_now() {
     forget(sub);
   }
   close_with(static_cast<std::uint16_t>(websocket::close_code::going_away), "server shutting down");
-  force_close_after(kShortCloseGrace);
+  force_close_after(kShortCloseGrace, kShortCloseGrace);
 }
 
 void WsConnection::arm_tws_grace() {

@@ -107,10 +107,19 @@ private:
   void on_read(boost::system::error_code ec, std::size_t bytes);
   /// Sends the close frame behind everything appended; later calls are ignored.
   void close_with(std::uint16_t code, std::string reason);
-  void force_close_after(std::chrono::milliseconds delay);
+  /// Closes the socket after `delay` unless the client is still reading
+  /// what is buffered (then again after `delay`, up to `at_most` in all).
+  void force_close_after(std::chrono::milliseconds delay, std::chrono::milliseconds at_most);
+  void arm_close_timer(std::chrono::milliseconds delay);
   void terminate(const std::string& why);
   void shutdown_now();
   void arm_tws_grace();
+
+  /// Runs `then` with the contract id of a subscribe message: at once for
+  /// an id, after resolving a spec (an error message when it fails).
+  void with_contract(const std::string& id, int contract_id,
+                     const std::optional<std::string>& contract,
+                     std::function<void(WsConnection&, int)> then);
 
   // ws_writer.cpp
   SocketBuffer& socket_buffer() { return ws_.next_layer(); }
@@ -181,6 +190,9 @@ private:
   std::size_t queued_control_ = 0; // control messages appended while the socket was busy
   int invalid_in_a_row_ = 0;
   std::uint16_t close_code_ = 0;
+  std::chrono::steady_clock::time_point close_deadline_; // force_close_after: the last moment
+  std::size_t close_mark_ = 0;                           // bytes buffered at the last close check
+  std::size_t close_writes_ = 0;                         // socket writes started by then
   Phase phase_ = Phase::handshaking;
   bool deflate_ = false; // permessage-deflate negotiated: ticks go compressed
   bool counted_ = false; // counted in WsStats as an open connection

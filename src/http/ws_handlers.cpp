@@ -1,6 +1,7 @@
 // WsConnection, message handling: the client messages of api.md §5,
 // validated against their JSON Schemas, dispatched, answered (see
 // ws_connection.hpp for the other roles).
+#include "http/contract_endpoints.hpp"
 #include "http/endpoint_json.hpp"
 #include "http/ws_connection.hpp"
 #include "stream/json_text.hpp"
@@ -64,13 +65,37 @@ bool WsConnection::since_of(const std::string& id, const std::optional<std::stri
 void WsConnection::handle(const ws::Subscribe& m) {
   std::optional<std::int64_t> since;
   if (!accepts_subscribe(m.id) || !since_of(m.id, m.since, since)) return;
-  open_subscriptions(m.id, false, m.contract_id, {m.tick_type}, m.limit, m.timeout, since);
+  with_contract(m.id, m.contract_id, m.contract, [m, since](WsConnection& self, int con_id) {
+    self.open_subscriptions(m.id, false, con_id, {m.tick_type}, m.limit, m.timeout, since);
+  });
 }
 
 void WsConnection::handle(const ws::MultiSubscribe& m) {
   std::optional<std::int64_t> since;
   if (!accepts_subscribe(m.id) || !since_of(m.id, m.since, since)) return;
-  open_subscriptions(m.id, true, m.contract_id, m.tick_types, m.limit, m.timeout, since);
+  with_contract(m.id, m.contract_id, m.contract, [m, since](WsConnection& self, int con_id) {
+    self.open_subscriptions(m.id, true, con_id, m.tick_types, m.limit, m.timeout, since);
+  });
+}
+
+void WsConnection::with_contract(const std::string& id, int contract_id,
+                                 const std::optional<std::string>& contract,
+                                 std::function<void(WsConnection&, int)> then) {
+  if (!contract) return then(*this, contract_id);
+  resolve_contract_segment(
+      state_, *contract, executor_,
+      [self = shared_from_this(), id,
+       then = std::move(then)](int con_id, std::optional<contracts::LookupError> err) {
+        if (self->phase_ != Phase::open) return;
+        if (!err) return then(*self, con_id);
+        // A malformed spec is a bad message; the others keep their codes
+        // (CONTRACT_NOT_FOUND, AMBIGUOUS_CONTRACT, RATE_LIMIT_EXCEEDED...).
+        const bool malformed = err->status == 400 && err->code == "INVALID_PARAMETER";
+        self->send(ws::error_message(
+            stream::iso_now(), {id, std::nullopt},
+            malformed ? "INVALID_MESSAGE" : (err->status == 503 ? "CONNECTION_ERROR" : err->code),
+            malformed ? "data.contract_id: " + err->message : err->message, err->details));
+      });
 }
 
 void WsConnection::handle(const ws::Unsubscribe& m) {

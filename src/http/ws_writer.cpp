@@ -20,6 +20,8 @@ namespace {
 constexpr auto kBehindCheck = 1s;
 /// A slow consumer cannot read what is left anyway: close soon.
 constexpr auto kSlowCloseGrace = 5s;
+/// ... and a slow client still reading gets up to this much in all.
+constexpr auto kSlowCloseMax = 60s;
 /// Reading rounds per pump: after them, what is left waits for the next
 /// wake-up or write completion, so one busy connection cannot hold its loop.
 constexpr int kMaxRounds = 4;
@@ -161,7 +163,7 @@ void WsConnection::slow_consumer(const std::string& request_id) {
   count_sent(1);
   socket_buffer().flush();
   close_with(static_cast<std::uint16_t>(websocket::close_code::policy_error), "slow consumer");
-  force_close_after(kSlowCloseGrace);
+  force_close_after(kSlowCloseGrace, kSlowCloseMax);
 }
 
 } // namespace http

@@ -1,5 +1,7 @@
 #include "record/tracked.hpp"
 
+#include "contracts/contract_spec.hpp"
+
 #include <boost/json.hpp>
 
 #include <cerrno>
@@ -46,7 +48,8 @@ std::optional<std::set<tws::TickType>> parse_tick_type_list(std::string_view lis
   return out;
 }
 
-std::optional<TrackedSet> parse_track_spec(std::string_view spec, std::string& error) {
+std::optional<TrackedSet> parse_track_spec(std::string_view spec, std::string& error,
+                                           TrackedSpecs* specs) {
   TrackedSet out;
   std::size_t from = 0;
   while (from < spec.size()) {
@@ -55,27 +58,35 @@ std::optional<TrackedSet> parse_track_spec(std::string_view spec, std::string& e
     const auto entry = trim(spec.substr(from, semi - from));
     from = semi + 1;
     if (entry.empty()) continue; // "a;;b" and a trailing ';' are harmless
-    const auto colon = entry.find(':');
+    // The tick types follow the last ':' (a spec has ':' of its own).
+    const auto colon = entry.rfind(':');
     if (colon == std::string_view::npos) {
       error = "'" + std::string(entry) +
-              "' has no tick types: write CONTRACT_ID:TICK_TYPE[,TICK_TYPE...], e.g. "
-              "265598:BidAsk,Last";
+              "' has no tick types: write CONTRACT:TICK_TYPE[,TICK_TYPE...], e.g. "
+              "265598:BidAsk,Last or ES:FUT:CME:USD:202703:Last";
       return std::nullopt;
     }
-    const auto id_text = trim(entry.substr(0, colon));
-    int con_id = 0;
-    const auto [end, ec] = std::from_chars(id_text.data(), id_text.data() + id_text.size(), con_id);
-    if (ec != std::errc() || end != id_text.data() + id_text.size() || con_id <= 0) {
-      error = "'" + std::string(id_text) + "' in '" + std::string(entry) +
+    const auto contract_text = trim(entry.substr(0, colon));
+    std::string ref_error;
+    const auto ref = contracts::parse_contract_ref(contract_text, ref_error);
+    if (!ref) {
+      error = "'" + std::string(contract_text) + "' in '" + std::string(entry) +
+              "' is not a contract: " + ref_error;
+      return std::nullopt;
+    }
+    if (!ref->is_id() && !specs) {
+      error = "'" + std::string(contract_text) + "' in '" + std::string(entry) +
               "' is not a contract id (a positive integer, the IB conId)";
       return std::nullopt;
     }
     auto types = parse_tick_type_list(entry.substr(colon + 1), error);
     if (!types) {
-      error = "contract " + std::to_string(con_id) + ": " + error;
+      error = "contract " + ref->text() + ": " + error +
+              " (write CONTRACT:TICK_TYPE[,TICK_TYPE...], e.g. ES:FUT:CME:USD:202703:Last)";
       return std::nullopt;
     }
-    out[con_id].insert(types->begin(), types->end());
+    if (ref->is_id()) out[ref->con_id].insert(types->begin(), types->end());
+    else (*specs)[ref->text()].insert(types->begin(), types->end());
   }
   return out;
 }

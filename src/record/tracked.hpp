@@ -21,9 +21,18 @@ namespace record {
 /// contract id -> tick types.
 using TrackedSet = std::map<int, std::set<tws::TickType>>;
 
-/// Parses a --track value. On error returns nullopt and sets `error` to one
-/// line naming the bad part. An empty value is an empty set.
-std::optional<TrackedSet> parse_track_spec(std::string_view spec, std::string& error);
+/// contract spec ("AAPL:STK:SMART:USD", canonical) -> tick types: resolved
+/// to ids once TWS answers.
+using TrackedSpecs = std::map<std::string, std::set<tws::TickType>>;
+
+/// Parses a --track value: entries CONTRACT:TICK_TYPE[,TICK_TYPE...]
+/// separated by ';', CONTRACT a contract id or a spec
+/// SYMBOL[:SEC_TYPE[:EXCHANGE[:CURRENCY[:EXPIRY]]]] (the tick types follow
+/// the last ':'). Specs go to `specs` (an error when it is null). On error
+/// returns nullopt and sets `error` to one line naming the bad part. An
+/// empty value is an empty set.
+std::optional<TrackedSet> parse_track_spec(std::string_view spec, std::string& error,
+                                           TrackedSpecs* specs = nullptr);
 /// Parses a tick_types list ("BidAsk,Last"; case-insensitive).
 std::optional<std::set<tws::TickType>> parse_tick_type_list(std::string_view list,
                                                             std::string& error);

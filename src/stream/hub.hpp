@@ -254,6 +254,12 @@ public:
   void historical_ticks(int con_id, tws::HistoricalTicksRequest request,
                         tws::Client::HistoricalTicksHandler done);
 
+  /// reqContractDetails by description or conId, through the Hub's TWS
+  /// connection (src/contracts caches and paces these). `done` runs once
+  /// on the Hub's strand; without a connection: ClientError::not_connected.
+  void contract_details(tws::Contract query, tws::Client::DetailsHandler done);
+  /// reqMatchingSymbols (IB's fuzzy symbol search), likewise.
+  void matching_symbols(std::string pattern, tws::Client::SymbolSamplesHandler done);
   /// Ends every client with EndReason::shutdown, refuses new streams,
   /// cancels upstream, disconnects from TWS; then `done`.
   void shutdown(std::function<void()> done);

@@ -18,7 +18,10 @@ namespace ws {
 
 struct Subscribe {
   std::string id;      // client request id, 1..128 characters
-  int contract_id = 0; // 1..2147483647
+  int contract_id = 0; // 1..2147483647, or 0 when `contract` is set
+  /// contract_id given as a string: an id or a spec ("AAPL"), resolved by
+  /// the server (1..64 characters).
+  std::optional<std::string> contract;
   tws::TickType tick_type = tws::TickType::last;
   std::optional<int> limit;         // 1..10000; unset = unlimited
   std::optional<int> timeout;       // 5..3600 s; unset = the server default
@@ -28,6 +31,7 @@ struct Subscribe {
 struct MultiSubscribe {
   std::string id;
   int contract_id = 0;
+  std::optional<std::string> contract;   // as in Subscribe
   std::vector<tws::TickType> tick_types; // 1..4, unique, in the client's order
   std::optional<int> limit;
   std::optional<int> timeout;

@@ -291,9 +291,17 @@ ClientMessage to_message(std::string_view type, const json::object& o, std::stri
   const auto* params_value = data.if_contains("params");
   const json::object& params = params_value ? params_value->get_object() : empty;
 
+  // contract_id: an integer, or a string (an id or a spec) the server resolves.
+  int contract_id = 0;
+  std::optional<std::string> contract;
+  if (const auto* cid = data.if_contains("contract_id")) {
+    if (cid->is_string()) contract = std::string(cid->get_string());
+    else contract_id = static_cast<int>(cid->to_number<std::int64_t>());
+  }
   if (type == "subscribe") {
     return Subscribe{std::move(id),
-                     static_cast<int>(data.at("contract_id").to_number<std::int64_t>()),
+                     contract_id,
+                     std::move(contract),
                      tick_type_of(data.at("tick_type")),
                      optional_int(params, "limit"),
                      optional_int(params, "timeout"),
@@ -301,7 +309,8 @@ ClientMessage to_message(std::string_view type, const json::object& o, std::stri
   }
   if (type == "multi_subscribe") {
     MultiSubscribe m{std::move(id),
-                     static_cast<int>(data.at("contract_id").to_number<std::int64_t>()),
+                     contract_id,
+                     std::move(contract),
                      {},
                      optional_int(params, "limit"),
                      optional_int(params, "timeout"),

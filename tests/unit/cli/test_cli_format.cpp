@@ -127,10 +127,27 @@ TEST(CliOptions, AllFlags) {
   EXPECT_EQ(std::get<cli::StreamerOptions>(single).type, tws::TickType::mid_point);
 }
 
+TEST(CliOptions, AContractSpecInsteadOfAnId) {
+  auto r = parse({"es:fut:cme:usd:202703", "-t", "Last"});
+  ASSERT_TRUE(std::holds_alternative<cli::StreamerOptions>(r));
+  const auto& o = std::get<cli::StreamerOptions>(r);
+  EXPECT_EQ(o.contract_id, 0);
+  ASSERT_TRUE(o.spec);
+  EXPECT_EQ(o.spec->text(), "ES:FUT:CME:USD:202703");
+  r = parse({"AAPL"});
+  ASSERT_TRUE(std::holds_alternative<cli::StreamerOptions>(r));
+  EXPECT_EQ(std::get<cli::StreamerOptions>(r).spec->text(), "AAPL:STK:SMART:USD");
+  r = parse({"265598"});
+  ASSERT_TRUE(std::holds_alternative<cli::StreamerOptions>(r));
+  EXPECT_EQ(std::get<cli::StreamerOptions>(r).contract_id, 265598);
+  EXPECT_FALSE(std::get<cli::StreamerOptions>(r).spec);
+}
+
 TEST(CliOptions, UsageErrorsExitTwo) {
   const std::vector<std::vector<std::string>> bad = {
       {},                              // missing contract id
-      {"abc"},                         // not a number
+      {"abc:FUTURE"},                  // not a contract spec
+      {"ES:FUT:CME:USD:2027"},         // a spec with a bad expiry
       {"0"},                           // not positive
       {"2147483648"},                  // does not fit int32
       {"265598", "-t", "Trades"},      // unknown tick type

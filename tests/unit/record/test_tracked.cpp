@@ -53,6 +53,27 @@ TEST(TrackSpec, NamesTheBadPart) {
   }
 }
 
+TEST(TrackSpec, ContractsMayBeSpecsWithTheTickTypesAfterTheLastColon) {
+  std::string err;
+  record::TrackedSpecs specs;
+  const auto set =
+      parse_track_spec("265598:Last;ES:FUT:CME:USD:202703:BidAsk,Last;aapl:MidPoint", err, &specs);
+  ASSERT_TRUE(set) << err;
+  EXPECT_EQ(set->size(), 1u);
+  ASSERT_EQ(specs.size(), 2u);
+  EXPECT_EQ(specs.at("ES:FUT:CME:USD:202703"),
+            (std::set<tws::TickType>{tws::TickType::bid_ask, tws::TickType::last}));
+  EXPECT_EQ(specs.at("AAPL:STK:SMART:USD"), std::set<tws::TickType>{tws::TickType::mid_point});
+  // Without a place for specs (tracked.json, POST /tracked) only ids are taken.
+  EXPECT_FALSE(parse_track_spec("AAPL:Last", err));
+  EXPECT_NE(err.find("'AAPL'"), std::string::npos) << err;
+  // A spec that is malformed, or tick types forgotten, are named.
+  EXPECT_FALSE(parse_track_spec("ES:FUTURE:Last", err, &specs));
+  EXPECT_NE(err.find("FUTURE"), std::string::npos) << err;
+  EXPECT_FALSE(parse_track_spec("ES:FUT:CME", err, &specs));
+  EXPECT_NE(err.find("'CME'"), std::string::npos) << err;
+}
+
 TEST(TrackedFile, SavesAndLoads) {
   const auto dir =
       std::filesystem::temp_directory_path() / ("ibs-tracked-" + std::to_string(::getpid()));

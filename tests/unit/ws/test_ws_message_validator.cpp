@@ -72,6 +72,20 @@ TEST(WsMessageValidator, ValidSubscribe) {
   EXPECT_FALSE(empty_params.limit);
 }
 
+TEST(WsMessageValidator, AContractMayBeGivenAsASpecOrAnIdInAString) {
+  const auto spec = message_of<ws::Subscribe>(
+      R"({"type":"subscribe","id":"s","data":{"contract_id":"ES:FUT:CME:USD:202703","tick_type":"Last"}})");
+  EXPECT_EQ(spec.contract_id, 0);
+  EXPECT_EQ(spec.contract, "ES:FUT:CME:USD:202703");
+  const auto text_id = message_of<ws::MultiSubscribe>(
+      R"({"type":"multi_subscribe","id":"m","data":{"contract_id":"265598","tick_types":["Last"]}})");
+  EXPECT_EQ(text_id.contract, "265598");
+  const auto number = message_of<ws::Subscribe>(
+      R"({"type":"subscribe","id":"n","data":{"contract_id":265598,"tick_type":"Last"}})");
+  EXPECT_FALSE(number.contract);
+  EXPECT_EQ(number.contract_id, 265598);
+}
+
 TEST(WsMessageValidator, ValidMultiSubscribeKeepsOrder) {
   const auto m = message_of<ws::MultiSubscribe>(
       R"({"type":"multi_subscribe","id":"m","data":{"contract_id":711280073,)"
@@ -147,11 +161,12 @@ TEST(WsMessageValidator, MissingFields) {
 }
 
 TEST(WsMessageValidator, WrongTypes) {
-  expect_error(
-      R"({"type":"subscribe","id":"1","data":{"contract_id":"265598","tick_type":"Last"}})",
-      "data.contract_id", "data.contract_id: expected integer, got string");
+  expect_error(R"({"type":"subscribe","id":"1","data":{"contract_id":true,"tick_type":"Last"}})",
+               "data.contract_id", "data.contract_id: expected integer or string, got boolean");
   expect_error(R"({"type":"subscribe","id":"1","data":{"contract_id":1.5,"tick_type":"Last"}})",
-               "data.contract_id", "data.contract_id: expected integer, got number");
+               "data.contract_id", "data.contract_id: expected integer or string, got number");
+  expect_error(R"({"type":"subscribe","id":"1","data":{"contract_id":"","tick_type":"Last"}})",
+               "data.contract_id", "data.contract_id: must be at least 1 characters long, got 0");
   expect_error(R"({"type":"subscribe","id":7,"data":{"contract_id":1,"tick_type":"Last"}})", "id",
                "id: expected string, got integer");
   expect_error(R"({"type":"subscribe","id":"1","data":[]})", "data",
