@@ -185,6 +185,19 @@ void Recorder::Impl::on_page(std::error_code ec, const tws::ErrorMessage* err,
     run_backfill();
     return;
   }
+  if (!past_end && last_time < job.to) {
+    // Nothing more from here: when the market was closed in between, the
+    // rest of the gap starts at the next open (a closed part has no ticks).
+    const std::int64_t cursor = std::max(job.page_start, last_time + 1);
+    for (const auto& [closed_from, open_at] : job.closed) {
+      if (open_at <= cursor || open_at > job.to || closed_from > job.to) continue;
+      job.page_start = open_at;
+      g.updated_unix = unix_now();
+      push_gap(*job.gap);
+      run_backfill();
+      return;
+    }
+  }
   // Done: the ticks of second `to` but the last skip_to (already recorded).
   const std::size_t keep = job.at_to.size() > job.skip_to ? job.at_to.size() - job.skip_to : 0;
   std::vector<store::TickRecord> tail;

@@ -14,7 +14,10 @@
 // Gaps: after a tick stream was interrupted (TWS lost, a TWS error, farm
 // down, stale, a re-request, the recorder falling behind, a server restart
 // with an earlier record) the first tick after it closes a gap between the
-// last tick recorded and that tick; the Backfiller fills it.
+// last tick recorded and that tick; the Backfiller fills it. A closed market
+// (the Hub's market_closed / market_open) is no interruption, nor is one
+// while the market is closed when the stream was re-requested before the
+// open; the closed periods within a gap are skipped by its backfill.
 //
 // Threads: the recorder's loop (one thread: cursors, gap tracking,
 // backfill, the public calls' work) and the writer thread (Store writes,

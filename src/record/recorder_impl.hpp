@@ -84,6 +84,9 @@ struct BackfillJob {
   std::uint64_t seen_from = 0;          // historical ticks of second `from` so far
   std::vector<store::TickRecord> at_to; // historical ticks of second `to`
   int failures = 0;
+  /// The market's closed periods within the gap, [from, to) Unix seconds
+  /// (from the stream's market_closed notices): paging skips them.
+  std::vector<std::pair<std::int64_t, std::int64_t>> closed;
 };
 
 class TrackedStream;

@@ -5,6 +5,9 @@
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
+#include <cinttypes>
+#include <cstdio>
+
 namespace asio = boost::asio;
 
 namespace record {
@@ -162,16 +165,52 @@ void TrackedStream::on_log_advanced() {
       continue;
     }
     if (e->is_tick()) on_tick(*e);
-    else if (interrupts(e->code)) interrupt(std::string(e->code));
+    else on_notice(*e);
     cursor_.advance();
     if (rows_.size() >= 4096) flush();
   }
   flush();
 }
 
+void TrackedStream::on_notice(const stream::LogEntry& e) {
+  if (e.code == "market_closed") {
+    // A closed period is no interruption. Its record says when: "<from> <to>".
+    std::int64_t from = 0, to = 0;
+    const std::string text(e.record);
+    if (std::sscanf(text.c_str(), "%" SCNd64 " %" SCNd64, &from, &to) != 2) return;
+    closed_ = {from, to};
+    if (to > from) {
+      if (closed_periods_.empty() || closed_periods_.back().first != from)
+        closed_periods_.emplace_back(from, to);
+      while (closed_periods_.size() > 32) closed_periods_.pop_front();
+    }
+    return;
+  }
+  if (e.code == "market_open") {
+    closed_.reset();
+    if (interrupted_closed_) interrupt(std::move(*interrupted_closed_));
+    interrupted_closed_.reset();
+    return;
+  }
+  if (closed_) {
+    // While the market is closed nothing is missed, as long as the stream
+    // is re-requested before it opens.
+    if (e.code == "reconnected" && (closed_->second == 0 || unix_now() < closed_->second))
+      interrupted_closed_.reset();
+    else if (interrupts(e.code) && !interrupted_closed_) interrupted_closed_ = std::string(e.code);
+    return;
+  }
+  if (interrupts(e.code)) interrupt(std::string(e.code));
+}
+
 void TrackedStream::on_tick(const stream::LogEntry& e) {
   auto fields = stream::read_tick_fields(e.record);
   if (!fields) return;
+  if (closed_) { // ticks without market_open (none expected): the period is over
+    closed_.reset();
+    if (interrupted_closed_) interrupt(std::move(*interrupted_closed_));
+    interrupted_closed_.reset();
+  }
   const std::int64_t t = stream::tick_time(fields->tick);
   // The ticks of the last second of a gap just closed: count them, and
   // hand the gap to backfill once that second is over.
@@ -207,6 +246,8 @@ void TrackedStream::on_tick(const stream::LogEntry& e) {
       job.skip_to = 1; // this tick
       job.next_sub = last_->sub + 1;
       job.page_start = job.from;
+      for (const auto& c : closed_periods_)
+        if (c.second > job.from && c.first < job.to) job.closed.push_back(c);
       counting_ = std::move(job);
       spdlog::info("recorder: {} gap after seq {} ({} .. {}): {}", label(key), last_->seq,
                    last_->ib_time, t, *interrupted_);

@@ -43,6 +43,8 @@ private:
   void detach();
   void schedule_reopen();
   void interrupt(std::string why);
+  /// A notice: market_closed / market_open, or one that interrupts.
+  void on_notice(const stream::LogEntry& e);
   void on_tick(const stream::LogEntry& e);
   void flush();
 
@@ -53,6 +55,14 @@ private:
   std::shared_ptr<stream::ReaderGroup> readers_;
   std::optional<Last> last_;
   std::optional<std::string> interrupted_;
+  /// The market is closed (between market_closed and market_open): the
+  /// period [from, to), to = 0 when its open is not known.
+  std::optional<std::pair<std::int64_t, std::int64_t>> closed_;
+  /// An interruption while closed: no gap when the stream was re-requested
+  /// (`reconnected`) before the open, else a gap at the first tick after.
+  std::optional<std::string> interrupted_closed_;
+  /// The latest closed periods (handed to backfill jobs).
+  std::deque<std::pair<std::int64_t, std::int64_t>> closed_periods_;
   /// The gap just closed, counting the live ticks of its last second.
   std::optional<BackfillJob> counting_;
   std::vector<store::TickRecord> rows_;
