@@ -82,7 +82,7 @@ std::optional<ContractRef> parse_contract_ref(std::string_view text, std::string
     int id = 0;
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
     if (ec != std::errc{} || end != text.data() + text.size() || id <= 0) {
-      error = "contract id '" + std::string(text) + "' is not an integer from 1 to 2147483647";
+      error = "contract id '" + std::string(text) + "' must be an integer from 1 to 2147483647";
       return std::nullopt;
     }
     return ContractRef{id, std::nullopt};
@@ -104,9 +104,21 @@ std::optional<ContractRef> parse_contract_ref(std::string_view text, std::string
   const std::string quoted = "contract spec '" + std::string(text) + "': ";
   ContractSpec s;
   s.symbol = parts[0];
-  if (s.symbol.empty() || s.symbol.size() > 32 || !all_of(s.symbol, symbol_char) ||
-      s.symbol.front() == ' ' || s.symbol.back() == ' ') {
-    error = quoted + "the symbol must be 1 to 32 letters, digits or . - _ / &";
+  bool letter = false;
+  for (char ch : s.symbol) letter = letter || std::isalpha(static_cast<unsigned char>(ch));
+  const bool symbol_ok =
+      !s.symbol.empty() && s.symbol.size() <= 32 && all_of(s.symbol, symbol_char) &&
+      std::isalnum(static_cast<unsigned char>(s.symbol.front())) && s.symbol.back() != ' ';
+  // A bare symbol names itself with a letter ("6E", "BF.B"); "-1" or "1.5"
+  // are mistyped ids.
+  if (n == 1 && (!symbol_ok || !letter)) {
+    error = quoted + "neither a contract id (an integer from 1 to 2147483647) nor a symbol "
+                     "(1 to 32 letters, digits or . - _ / &, with a letter)";
+    return std::nullopt;
+  }
+  if (!symbol_ok) {
+    error = quoted + "the symbol must be 1 to 32 letters, digits or . - _ / & (starting with a "
+                     "letter or digit)";
     return std::nullopt;
   }
   s.sec_type = n > 1 && !parts[1].empty() ? parts[1] : "STK";

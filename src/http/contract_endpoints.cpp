@@ -99,7 +99,7 @@ void resolve_contract_segment(
     return done(0, contracts::LookupError{
                        400,
                        "INVALID_PARAMETER",
-                       "Invalid contract: " + err,
+                       "Invalid contract_id '" + std::string(segment) + "': " + err,
                        "A contract id (265598) or SYMBOL[:SEC_TYPE[:EXCHANGE[:CURRENCY[:EXPIRY]]]] "
                        "(AAPL, ES:FUT:CME:USD:202703)",
                        0,

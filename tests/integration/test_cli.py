@@ -147,7 +147,7 @@ class Errors(unittest.TestCase):
         self.assertIn("--simulate", r.stderr)
 
     def test_usage_error_exits_2(self):
-        for args in (["notanumber"], ["265598", "--type", "Trades"], []):
+        for args in (["-1.5"], ["ABC:FUTURE"], ["265598", "--type", "Trades"], []):
             r = run_stream(args)
             self.assertEqual(r.returncode, 2, args)
 

@@ -253,7 +253,7 @@ class Parameters(SharedServer):
         ("/stream/0", {}, "contract_id"),
         ("/stream/-1", {}, "contract_id"),
         ("/stream/2147483648", {}, "contract_id"),
-        ("/stream/abc", {}, "contract_id"),
+        ("/stream/ABC:FUTURE", {}, "contract_id"),
         ("/stream/1.5", {}, "contract_id"),
         ("/stream/0/BidAsk", {}, "contract_id"),
         (f"/stream/{AAPL}", {"tick_type": "Trades"}, "tick_type"),
@@ -282,8 +282,11 @@ class Parameters(SharedServer):
         self.assertIn("10000", body["error"]["message"])
         _, _, body = self.stream_error(self.server, f"/stream/{AAPL}", {"timeout": "4"})
         self.assertIn("3600", body["error"]["message"])
-        _, _, body = self.stream_error(self.server, "/stream/abc")
+        _, _, body = self.stream_error(self.server, "/stream/-1")
         self.assertIn("2147483647", body["error"]["message"])
+        # Letters are a symbol (README "Contracts"): looked up, not refused.
+        status, _, body = self.stream_error(self.server, "/stream/abc")
+        self.assertEqual((status, body["error"]["code"]), (404, "CONTRACT_NOT_FOUND"), body)
 
     def test_repeated_parameter_is_400(self):
         for query, name in (("limit=5&limit=6", "limit"), ("timeout=10&timeout=10", "timeout"),
@@ -612,9 +615,12 @@ class StopStreams(ApiCase):
             r = server.delete(f"/stream/{AAPL}")
             self.assertEqual(r.status_code, 404, r.text)
             self.assertIn("error", r.json())
-            r = server.delete("/stream/abc")
+            r = server.delete("/stream/-1")
             self.assertEqual(r.status_code, 400, r.text)
             self.assertEqual(r.json()["error"]["code"], "INVALID_PARAMETER")
+            r = server.delete("/stream/AAPL")  # a spec: resolved, then as for its id
+            self.assertEqual(r.status_code, 404, r.text)
+            self.assertEqual(r.json()["error"]["code"], "NOT_FOUND")
 
 
 class Limits(ApiCase):

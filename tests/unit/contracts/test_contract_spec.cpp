@@ -90,6 +90,10 @@ TEST(ContractSpec, MalformedSpecsNameTheBadPart) {
   EXPECT_NE(error_of("A\"B").find("symbol"), std::string::npos);
   EXPECT_NE(error_of(std::string(33, 'A')).find("1 to 32"), std::string::npos);
   EXPECT_NE(error_of(" AAPL").find("symbol"), std::string::npos);
+  EXPECT_NE(error_of("-1").find("symbol"), std::string::npos);
+  EXPECT_NE(error_of("1.5").find("neither a contract id"), std::string::npos);
+  EXPECT_EQ(spec_of("6E:FUT:CME").symbol, "6E");
+  EXPECT_EQ(spec_of("700:STK:SEHK:HKD").symbol, "700") << "a numeric symbol with its market";
 }
 
 TEST(ContractSpec, KnownSecurityTypes) {
