@@ -57,7 +57,8 @@ run_suite() {
     LSAN_OPTIONS="suppressions=$supp/lsan.supp:print_suppressions=0" \
     UBSAN_OPTIONS="$common:log_path=$reports/$preset" \
     TSAN_OPTIONS="$common:second_deadlock_stack=1:suppressions=$supp/tsan.supp:log_path=$reports/$preset" \
-    ctest -L "^$label\$" ${IBS_CTEST_ARGS:-} --output-on-failure -j"$jobs" --timeout 900) >"$log" 2>&1 || rc=$?
+    ctest -L "^$label\$" -LE "^slow\$" ${IBS_CTEST_ARGS:-} --output-on-failure -j"$jobs" \
+      --timeout 900) >"$log" 2>&1 || rc=$?
   t1=$(date +%s.%N)
   tail -n 3 "$log"
   local summary run failed count
