@@ -1,5 +1,7 @@
 #include "studies_cli/options.hpp"
 
+#include "contracts/contract_spec.hpp"
+
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -43,10 +45,23 @@ std::vector<std::string> parse_tick_types(const std::string& text) {
   return out;
 }
 
-void add_common(CLI::App& sub, StudiesOptions& o, std::string& tick_types, std::string& transport) {
-  sub.add_option("--contract", o.contract_id, "IB contract id (conId), e.g. 711280073")
-      ->required()
-      ->check(CLI::Range(1, INT_MAX));
+/// --contract: an id, or a spec resolved later (its canonical text kept).
+void set_contract(StudiesOptions& o, const std::string& text) {
+  std::string error;
+  const auto ref = contracts::parse_contract_ref(text, error);
+  if (!ref) throw CLI::ValidationError("--contract", error);
+  if (ref->is_id()) o.contract_id = ref->con_id;
+  else o.contract_spec = ref->text();
+}
+
+void add_common(CLI::App& sub, StudiesOptions& o, std::string& contract, std::string& tick_types,
+                std::string& transport) {
+  sub.add_option("--contract", contract,
+                 "IB contract id (conId), e.g. 711280073, or a spec "
+                 "SYMBOL[:SEC_TYPE[:EXCHANGE[:CURRENCY[:EXPIRY]]]] (AAPL, "
+                 "MNQ:FUT:CME:USD:202703) that the server resolves to one id")
+      ->type_name("ID|SPEC")
+      ->required();
   sub.add_option("--server", o.server, "ib-stream-server base URL")->capture_default_str();
   sub.add_option("--transport", transport,
                  "sse (one SSE stream per tick type) or ws (one "
@@ -141,16 +156,19 @@ std::variant<StudiesOptions, int> parse_options(int argc, char** argv) {
                "live or replayed"};
   app.set_version_flag("--version", "ib-studies 0.1.0");
   app.footer("Exit codes: 0 done, 1 cannot connect or the server refused the stream or the "
-             "replay, 2 usage, 3 a --replay-from that ended without its `complete`.");
+             "replay, or could not resolve the --contract spec (not found, ambiguous, TWS "
+             "unavailable), 2 usage (also a malformed spec), 3 a --replay-from that ended "
+             "without its `complete`.");
   app.require_subcommand(1);
   std::string tick_types_delta, tick_types_multi, transport_delta = "sse", transport_multi = "sse";
+  std::string contract_delta, contract_multi;
   StudiesOptions od, om;
   auto* delta = app.add_subcommand("delta", "trades only, classified by the tick rule "
                                             "(uptick buy, downtick sell)");
-  add_common(*delta, od, tick_types_delta, transport_delta);
+  add_common(*delta, od, contract_delta, tick_types_delta, transport_delta);
   auto* multi = app.add_subcommand("multi-delta", "true delta: trades against the bid/ask "
                                                   "(BidAsk + Last or AllLast)");
-  add_common(*multi, om, tick_types_multi, transport_multi);
+  add_common(*multi, om, contract_multi, tick_types_multi, transport_multi);
   multi
       ->add_option("--neutral-zone", om.neutral_zone_pct,
                    "percent of the spread at each side counted as a hit (0 <= PCT < 50)")
@@ -160,6 +178,7 @@ std::variant<StudiesOptions, int> parse_options(int argc, char** argv) {
     const bool is_multi = multi->parsed();
     o = is_multi ? om : od;
     o.study = is_multi ? StudyKind::multi_delta : StudyKind::delta;
+    set_contract(o, is_multi ? contract_multi : contract_delta);
     o.transport =
         (is_multi ? transport_multi : transport_delta) == "ws" ? Transport::ws : Transport::sse;
     std::string types = is_multi ? tick_types_multi : tick_types_delta;

@@ -11,7 +11,8 @@ namespace studies_cli {
 
 enum ExitCode : int {
   kExitOk = 0,
-  kExitCannotConnect = 1, // also: the server refused the stream (auth, contract)
+  kExitCannotConnect = 1, // also: the server refused the stream (auth, contract) or could
+                          // not resolve a --contract spec (not found, ambiguous, TWS down)
   kExitUsage = 2,
   kExitIncomplete = 3, // --replay-from: the replay ended before its `complete`
 };
@@ -21,7 +22,9 @@ enum class Transport { sse, ws };
 
 struct StudiesOptions {
   StudyKind study = StudyKind::multi_delta;
+  /// --contract: an id, or 0 until contract_spec is resolved (contract_lookup.hpp).
   int contract_id = 0;
+  std::string contract_spec; // --contract as a spec, canonical: "AAPL:STK:SMART:USD"
   std::string server = "http://127.0.0.1:8000";
   Transport transport = Transport::sse;
   /// Canonical names, e.g. {"BidAsk", "Last"}; the trade type is trade_type.
@@ -48,7 +51,8 @@ struct StudiesOptions {
 };
 
 /// Parses the command line. Returns options, or an exit code when the
-/// program must stop now (--help: 0; usage error: 2, message printed).
+/// program must stop now (--help: 0; usage error: 2, message printed,
+/// also for a malformed --contract spec).
 std::variant<StudiesOptions, int> parse_options(int argc, char** argv);
 
 } // namespace studies_cli

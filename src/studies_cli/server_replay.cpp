@@ -1,10 +1,10 @@
 #include "studies_cli/server_replay.hpp"
 
+#include "studies_cli/http_get.hpp"
 #include "studies_cli/options.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -18,13 +18,10 @@ namespace studies_cli {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
-using asio::ip::tcp;
 using namespace std::chrono_literals;
 
 namespace {
 
-constexpr auto kConnectTimeout = 5s;
-constexpr auto kRequestTimeout = 10s;
 // The server fills long pauses of a paced replay with `: keepalive`.
 constexpr auto kIdleTimeout = 45s;
 
@@ -83,40 +80,19 @@ asio::awaitable<void> ServerReplay::run() {
     fail(kExitCannotConnect, "cannot connect to " + where + " for " + what_ + ": " + why);
   };
 
-  tcp::resolver resolver(ex_);
-  auto endpoints = co_await resolver.async_resolve(server_.host, server_.port, token);
-  if (stopping_) co_return;
-  if (ec) co_return cannot_connect("cannot resolve " + server_.host + ": " + ec.message());
-  stream_.expires_after(kConnectTimeout);
-  co_await stream_.async_connect(endpoints, token);
-  if (stopping_) co_return;
-  if (ec) co_return cannot_connect(ec.message());
-
-  http::request<http::empty_body> req{http::verb::get, target(), 11};
-  req.set(http::field::host, server_.host_port);
-  req.set(http::field::accept, "text/event-stream");
-  req.set(http::field::user_agent, "ib-studies/0.1.0");
-  if (!api_key_.empty()) req.set(http::field::authorization, "Bearer " + api_key_);
-  stream_.expires_after(kRequestTimeout);
-  co_await http::async_write(stream_, req, token);
-  if (stopping_) co_return;
-  if (ec) co_return cannot_connect("sending the request: " + ec.message());
-
   beast::flat_buffer buffer;
-  http::response_parser<http::buffer_body> parser;
-  parser.body_limit(boost::none);
-  co_await http::async_read_header(stream_, buffer, parser, token);
+  GetResponseParser parser;
+  const std::string failure = co_await open_get(
+      stream_, server_, make_get(server_, target(), "text/event-stream", api_key_), buffer, parser,
+      [this] { return stopping_; });
   if (stopping_) co_return;
-  if (ec) co_return cannot_connect("reading the response: " + ec.message());
+  if (!failure.empty()) co_return cannot_connect(failure);
 
   const unsigned status = parser.get().result_int();
   if (status != 200) {
-    http::response_parser<http::string_body> body_parser{std::move(parser)};
-    body_parser.body_limit(64 * 1024);
-    stream_.expires_after(kRequestTimeout);
-    co_await http::async_read(stream_, buffer, body_parser, token);
+    const std::string body = co_await read_body(stream_, buffer, parser);
     if (stopping_) co_return;
-    const std::string message = api_error_message(body_parser.get().body());
+    const std::string message = api_error_message(body);
     if (status == 404 && not_recorded_) {
       done_ = true;
       co_return not_recorded_(one_line(message));

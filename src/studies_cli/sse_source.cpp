@@ -1,10 +1,10 @@
 #include "studies_cli/sse_source.hpp"
 
+#include "studies_cli/http_get.hpp"
 #include "studies_cli/options.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -16,13 +16,10 @@ namespace studies_cli {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
-using asio::ip::tcp;
 using namespace std::chrono_literals;
 
 namespace {
 
-constexpr auto kConnectTimeout = 5s;
-constexpr auto kRequestTimeout = 10s;
 // The server sends `: keepalive` after 15 s of silence: 45 s without a byte
 // means the connection is dead even if TCP has not noticed.
 constexpr auto kIdleTimeout = 45s;
@@ -108,42 +105,20 @@ asio::awaitable<SseSource::Next> SseSource::stream_once() {
     return Next::reconnect;
   };
 
-  tcp::resolver resolver(ex_);
-  auto endpoints = co_await resolver.async_resolve(server_.host, server_.port, token);
-  if (stopping_) co_return Next::stop;
-  if (ec) co_return cannot_connect("cannot resolve " + server_.host + ": " + ec.message());
-  stream_.expires_after(kConnectTimeout);
-  co_await stream_.async_connect(endpoints, token);
-  if (stopping_) co_return Next::stop;
-  if (ec) co_return cannot_connect(ec.message());
-
-  http::request<http::empty_body> req{http::verb::get, target(), 11};
-  req.set(http::field::host, server_.host_port);
-  req.set(http::field::accept, "text/event-stream");
-  req.set(http::field::user_agent, "ib-studies/0.1.0");
-  if (!api_key_.empty()) req.set(http::field::authorization, "Bearer " + api_key_);
+  GetRequest req = make_get(server_, target(), "text/event-stream", api_key_);
   if (last_id_) req.set("Last-Event-ID", last_id_->text);
-  stream_.expires_after(kRequestTimeout);
-  co_await http::async_write(stream_, req, token);
-  if (stopping_) co_return Next::stop;
-  if (ec) co_return cannot_connect("sending the request: " + ec.message());
-
   beast::flat_buffer buffer;
-  http::response_parser<http::buffer_body> parser;
-  parser.body_limit(boost::none);
-  co_await http::async_read_header(stream_, buffer, parser, token);
+  GetResponseParser parser;
+  const std::string failure =
+      co_await open_get(stream_, server_, req, buffer, parser, [this] { return stopping_; });
   if (stopping_) co_return Next::stop;
-  if (ec) co_return cannot_connect("reading the response: " + ec.message());
+  if (!failure.empty()) co_return cannot_connect(failure);
 
   const unsigned status = parser.get().result_int();
   if (status != 200) {
-    http::response_parser<http::string_body> body_parser{std::move(parser)};
-    body_parser.body_limit(64 * 1024);
-    stream_.expires_after(kRequestTimeout);
-    co_await http::async_read(stream_, buffer, body_parser, token);
+    const std::string body = co_await read_body(stream_, buffer, parser);
     if (stopping_) co_return Next::stop;
-    const std::string why =
-        "HTTP " + std::to_string(status) + " " + api_error_message(body_parser.get().body());
+    const std::string why = "HTTP " + std::to_string(status) + " " + api_error_message(body);
     if (status == 401 || status == 403) {
       events_.fatal(kExitCannotConnect, "the server refused " + what() + ": " + why +
                                             "\nPass the server's key with --api-key (or "

@@ -1,5 +1,6 @@
 #include "studies_cli/studies_main.hpp"
 
+#include "studies_cli/contract_lookup.hpp"
 #include "studies_cli/options.hpp"
 #include "studies_cli/resume_point.hpp"
 #include "studies_cli/server_replay.hpp"
@@ -237,14 +238,36 @@ int run_server(const StudiesOptions& o, StudyRunner& runner) {
   return exit_code;
 }
 
+/// --contract SPEC: the server's one contract for it into o.contract_id
+/// (one notice naming it); else the error printed and its exit code.
+int resolve_contract(StudiesOptions& o) {
+  ServerAddress server;
+  std::string error;
+  if (!ServerAddress::parse(o.server, server, error)) {
+    std::fprintf(stderr, "error: --server: %s\n", error.c_str());
+    return kExitUsage;
+  }
+  const ContractLookup found = look_up_contract(server, o.contract_spec, o.api_key);
+  if (found.contract_id == 0) {
+    std::fprintf(stderr, "error: %s\n", found.error.c_str());
+    return found.exit_code;
+  }
+  o.contract_id = found.contract_id;
+  notice("--contract " + o.contract_spec + " is contract " + std::to_string(o.contract_id) +
+         (found.summary.empty() ? "" : " (" + found.summary + ")"));
+  return kExitOk;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
   auto parsed = parse_options(argc, argv);
   if (auto* code = std::get_if<int>(&parsed)) return *code;
-  const auto& o = std::get<StudiesOptions>(parsed);
+  auto& o = std::get<StudiesOptions>(parsed);
   // A reader that goes away (| head) must not kill us before the summary.
   std::signal(SIGPIPE, SIG_IGN);
+  if (!o.contract_spec.empty())
+    if (const int code = resolve_contract(o); code != kExitOk) return code;
   StudyRunner runner(o, stdout, stderr);
   if (!runner.open_files()) return kExitUsage;
   return o.replay.empty() ? run_server(o, runner) : run_replay(o, runner);
