@@ -231,15 +231,15 @@ std::string health_json(const stream::HubSnapshot& s, const ServerConfig& c, dou
   opt_string(w, "connected_since", s.tws.connected_since);
   w.member("reconnects", s.tws.reconnects);
   opt_string(w, "last_error", s.tws.last_error);
-  w.end_object()
-      .member("max_streams", s.max_streams)
-      .member("clients", s.clients.size())
   w.end_object().member("active_streams", s.upstreams.size());
   // Upstream subscriptions by state (live, stale, closed, disconnected, ...).
   std::map<std::string_view, std::size_t> states;
   for (const auto& u : s.upstreams) ++states[u.state];
   w.key("stream_states").begin_object();
   for (const auto& [state, n] : states) w.member(state, n);
+  w.end_object()
+      .member("max_streams", s.max_streams)
+      .member("clients", s.clients.size())
       .member("max_clients", s.max_clients)
       .member("total_ticks", s.total_ticks)
       .member("shutting_down", s.shutting_down)
