@@ -288,6 +288,13 @@ void Hub::Impl::attach(const std::shared_ptr<Subscription>& s, PendingOpen p, bo
   } else if (from_start) {
     r.start = r.live_from = s->log->tail();
     r.seq_before_start = s->seq_base;
+  } else if (s->state == Subscription::State::closed && s->closed_notice_at &&
+             *s->closed_notice_at >= s->log->tail()) {
+    // The market is closed (no tick since the notice, else the state would
+    // be live): a client that joins now learns it from the market_closed
+    // notice and what followed it.
+    r.start = r.live_from = *s->closed_notice_at;
+    r.seq_before_start = s->log->last_seq();
   } else {
     r.start = head;
     r.seq_before_start = s->log->last_seq();

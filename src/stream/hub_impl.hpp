@@ -102,7 +102,10 @@ struct Subscription {
   /// market_closed is said once per period.
   std::optional<std::int64_t> closed_from;
   bool closed_announced = false; // market_closed said for closed_from
-  bool hours_warned = false;     // the unusable hours were logged
+  /// The log position of that market_closed notice: a client that joins
+  /// while closed starts there (it learns the market is closed).
+  std::optional<std::uint64_t> closed_notice_at;
+  bool hours_warned = false; // the unusable hours were logged
   /// Ticks came in that closed period: the schedule is doubted there and
   /// the watchdog works as without it.
   bool ticks_while_closed = false;
@@ -175,8 +178,8 @@ struct Hub::Impl : std::enable_shared_from_this<Hub::Impl> {
   /// an extra member of the info) and `period` ("<from> <to>", the closed
   /// period in Unix seconds, to = 0 when unknown: the entry's `record`,
   /// which the recorder reads).
-  void notify(Subscription& s, const Notice& n, std::string_view next_open = {},
-              std::string_view period = {});
+  std::uint64_t notify(Subscription& s, const Notice& n, std::string_view next_open = {},
+                       std::string_view period = {});
   void arm_watchdog();
   void watchdog_tick();
   void watchdog_rerequest(const std::shared_ptr<Subscription>& s);

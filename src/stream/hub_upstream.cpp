@@ -404,8 +404,8 @@ void Hub::Impl::resubscribe_all(const std::string& why) {
   }
 }
 
-void Hub::Impl::notify(Subscription& s, const Notice& n, std::string_view next_open,
-                       std::string_view period) {
+std::uint64_t Hub::Impl::notify(Subscription& s, const Notice& n, std::string_view next_open,
+                                std::string_view period) {
   char iso[32];
   NoticeParts parts;
   parts.error = n.kind == Notice::Kind::error;
@@ -422,9 +422,10 @@ void Hub::Impl::notify(Subscription& s, const Notice& n, std::string_view next_o
   append_sse_notice(sse_scratch_, parts);
   ws_scratch_.clear();
   append_ws_notice_suffix(ws_scratch_, parts);
-  s.log->append(parts.error ? EntryKind::error : EntryKind::info, sse_scratch_, ws_scratch_, n.code,
-                period);
+  const auto at = s.log->append(parts.error ? EntryKind::error : EntryKind::info, sse_scratch_,
+                                ws_scratch_, n.code, period);
   s.log->publish();
+  return at;
 }
 
 void Hub::Impl::notify_all(const Notice& n) {

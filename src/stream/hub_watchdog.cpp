@@ -190,7 +190,8 @@ bool Hub::Impl::apply_hours(Subscription& s, double& silent_s) {
               "): " +
               (next.empty() ? "its next open is not known yet." : "it opens next at " + next + "."),
           next};
-      notify(s, n, next, std::to_string(from) + " " + std::to_string(st.next_open.value_or(0)));
+      s.closed_notice_at =
+          notify(s, n, next, std::to_string(from) + " " + std::to_string(st.next_open.value_or(0)));
     }
   }
   return true;

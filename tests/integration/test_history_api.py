@@ -390,7 +390,8 @@ class HistoryApi(unittest.TestCase):
         self.assert_400(h, "format", format="xml")
         self.assert_400(h, "cursor", cursor="not-a-cursor")
         self.assert_400(f"/history/{CON}/Bids", "tick_type")
-        self.assert_400(f"/history/abc/BidAsk", "contract_id")
+        self.assert_400("/history/-1/BidAsk", "contract_id")
+        self.assert_400("/history/ES:FUTURE/BidAsk", "contract_id")
         self.assert_400("/history/0", "contract_id")
         # another contract's cursor
         cursor = self.get(f"/history/{BIG}/BidAsk", limit=1).json()["next"]

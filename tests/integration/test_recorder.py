@@ -506,8 +506,8 @@ class FullDisk(RecorderCase):
 
 class BadInput(RecorderCase):
     def test_bad_track_value_exits_2(self):
-        for value, part in (("265598", "265598"), ("abc:Last", "abc"),
-                            ("265598:Bid", "Bid")):
+        for value, part in (("265598", "265598"), ("-1:Last", "-1"),
+                            ("ES:FUTURE:Last", "FUTURE"), ("265598:Bid", "Bid")):
             with self.subTest(value=value):
                 r = run_server(["--data-dir", self.data_dir, "--track", value])
                 self.assertEqual(r.returncode, 2, r.stderr)
@@ -523,7 +523,8 @@ class BadInput(RecorderCase):
         sim = self.sim()
         server = self.server(sim, track=None)
         for path, status, word in (
-                ("/tracked/abc?tick_types=Last", 400, "contract_id"),
+                ("/tracked/-1?tick_types=Last", 400, "contract_id"),
+                ("/tracked/NOSUCH?tick_types=Last", 404, "NOSUCH"),
                 (f"/tracked/{AAPL}", 400, "tick_types"),
                 (f"/tracked/{AAPL}?tick_types=Bid", 400, "Bid"),
                 (f"/tracked/{AAPL}?tick_types=Last,", 400, "tick type"),

@@ -3,6 +3,7 @@
 // resolution of specs, shared lookups, pacing, the disk cache, and what
 // happens without TWS.
 #include "contracts/contract_service.hpp"
+#include "io_loop.hpp"
 #include "sim/simulator.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -22,16 +23,7 @@ namespace asio = boost::asio;
 using namespace std::chrono_literals;
 using contracts::ContractService;
 
-struct Loop {
-  asio::io_context ioc;
-  asio::executor_work_guard<asio::io_context::executor_type> work{ioc.get_executor()};
-  std::thread thread{[this] { ioc.run(); }};
-  ~Loop() {
-    work.reset();
-    ioc.stop();
-    thread.join();
-  }
-};
+using test_support::Loop;
 
 struct SearchAnswer {
   ContractService::Error error;

@@ -1,5 +1,6 @@
 // stream::Hub against the real simulator (in-process, on a loopback port):
 // sharing, limits, errors, linger, resume, stop, TWS loss and the watchdog.
+#include "io_loop.hpp"
 #include "sim/simulator.hpp"
 #include "stream/hub.hpp"
 
@@ -22,17 +23,7 @@ using namespace std::chrono_literals;
 constexpr int kAapl = 265598;
 constexpr int kTsla = 76792991; // no market data permissions in the simulator
 
-/// An io_context on its own thread.
-struct Loop {
-  asio::io_context ioc;
-  asio::executor_work_guard<asio::io_context::executor_type> work{ioc.get_executor()};
-  std::thread thread{[this] { ioc.run(); }};
-  ~Loop() {
-    work.reset();
-    ioc.stop();
-    thread.join();
-  }
-};
+using test_support::Loop;
 
 /// One client stream as the transports make it: a cursor in its stream's
 /// log, read on the client loop when the log advances. Records every tick

@@ -6,6 +6,7 @@
 // the log, the silence threshold after an open, doubted hours, unusable
 // hours, and the refresh of the contract details.
 #include "hours/trading_hours.hpp"
+#include "io_loop.hpp"
 #include "sim/simulator.hpp"
 #include "stream/hub.hpp"
 
@@ -34,16 +35,7 @@ constexpr int kAapl = 265598;
 // Two sessions of AAPL's zone (US/Eastern) and the closed night between.
 constexpr const char* kHours = "20231115:0400-20231115:2000;20231116:0400-20231116:2000";
 
-struct Loop {
-  asio::io_context ioc;
-  asio::executor_work_guard<asio::io_context::executor_type> work{ioc.get_executor()};
-  std::thread thread{[this] { ioc.run(); }};
-  ~Loop() {
-    work.reset();
-    ioc.stop();
-    thread.join();
-  }
-};
+using test_support::Loop;
 
 /// One client: its cursor in the stream's log; every event in order
 /// ("tick" or the notice's code) and the SSE bytes of the notices.
@@ -338,6 +330,14 @@ TEST_F(HubHoursTest, AStreamOpenedWhileClosedIsClosedAtOnce) {
   EXPECT_EQ(upstream().state, "closed");
   EXPECT_EQ(c->count("market_closed"), 1u);
   EXPECT_EQ(c->count("stale"), 0u);
+  // A client that joins the closed stream learns it at once, from the same
+  // notice (and what followed it: the reconnection), once.
+  auto late = open();
+  ASSERT_TRUE(late->wait_event("market_closed", 2s));
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(late->count("market_closed"), 1u);
+  EXPECT_EQ(late->count("tick"), 0u);
+  EXPECT_EQ(c->count("market_closed"), 1u) << "nothing new for the first client";
 }
 
 TEST_F(HubHoursTest, TicksWhileTheHoursSayClosedMakeThemDoubtedAndTheWatchdogWorks) {
