@@ -40,7 +40,8 @@ void reencode_message(const tws::DecodedMessage& d, int v) {
       [&](const auto& m) {
         using T = std::decay_t<decltype(m)>;
         if constexpr (std::is_same_v<T, tws::ErrorMessage> ||
-                      std::is_same_v<T, tws::ContractData>) {
+                      std::is_same_v<T, tws::ContractData> ||
+                      std::is_same_v<T, tws::SymbolSamples>) {
           frame = tws::encode(m, v);
         } else if constexpr (std::is_same_v<T, tws::TickByTickNone> ||
                              std::is_same_v<T, tws::OtherMessage>) {
