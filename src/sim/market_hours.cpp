@@ -5,6 +5,7 @@
 #include "hours/time_zone.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <limits>
 #include <stdexcept>
 
@@ -19,8 +20,27 @@ tws::ContractDetails MarketHours::details_at(const CatalogEntry& entry, std::int
   if (auto it = overrides_.find(entry.con_id()); it != overrides_.end()) {
     d.trading_hours = it->second.trading_hours;
     d.liquid_hours = it->second.liquid_hours;
+  } else if (mode_ == HoursMode::always) {
+    // The hours say what the simulator does: it trades around the clock
+    // (the liquid hours stay the exchange's regular ones).
+    d.trading_hours = around_the_clock(ContractCatalog::local_day(entry, now));
   }
   return d;
+}
+
+std::string MarketHours::around_the_clock(std::int64_t first_day) {
+  const auto ymd = [](std::int64_t day) {
+    const auto c = hours::civil_from_days(day);
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%04d%02u%02u", c.y, c.m, c.d);
+    return std::string(buf);
+  };
+  std::string out;
+  for (std::int64_t day = first_day; day < first_day + 7; ++day) {
+    if (!out.empty()) out += ';';
+    out += ymd(day) + ":0000-" + ymd(day + 1) + ":0000";
+  }
+  return out;
 }
 
 bool MarketHours::open_at(const CatalogEntry& entry, std::int64_t t) {

@@ -9,7 +9,8 @@
 // so it stays a pure function of (seed, contract, rate, start, time) and a
 // closed period simply delivers and answers nothing. An override applies as
 // it stands (outside the days it covers the hours are unknown and ticks
-// flow). `--hours always` (the default): every second is open.
+// flow). `--hours always` (the default): every second is open, and the
+// details report trading hours around the clock (the simulator's truth).
 //
 // Thread-safety: none; lives on the simulator's strand (SimContext).
 #pragma once
@@ -38,8 +39,12 @@ public:
   HoursMode mode() const { return mode_; }
 
   /// The contract details at `now`: the catalog's for the date, with the
-  /// override's hours strings when there is one.
+  /// override's hours strings when there is one; under `--hours always`
+  /// (no override) the trading hours are around the clock, as the markets
+  /// tick, and the liquid hours the exchange's regular ones.
   tws::ContractDetails details_at(const CatalogEntry& entry, std::int64_t now) const;
+  /// "20261205:0000-20261206:0000;..." for the 7 days from `first_day`.
+  static std::string around_the_clock(std::int64_t first_day);
 
   /// Whether the entry's ticks of Unix second `t` are delivered / answered.
   bool open_at(const CatalogEntry& entry, std::int64_t t);

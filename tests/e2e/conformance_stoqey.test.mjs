@@ -410,10 +410,21 @@ function checkDetails(cd, want, what) {
  * tradingHours / liquidHours cover the 7 days from "today", which for the
  * simulator is the exchange's local day of its clock: --start-time plus the
  * seconds since it started (22:13 UTC is the same day in New York and Chicago).
+ * Under --hours always (the default here) the markets trade around the clock
+ * and tradingHours says so; liquidHours are the exchange's regular hours.
  */
-function checkHours(cd, what, trading, liquid) {
-  assert.equal(cd.tradingHours, weekHours(START_TIME, ...trading), `${what} tradingHours`);
+function checkHours(cd, what, liquid) {
+  assert.equal(cd.tradingHours, aroundTheClock(START_TIME), `${what} tradingHours`);
   assert.equal(cd.liquidHours, weekHours(START_TIME, ...liquid), `${what} liquidHours`);
+}
+
+/** "YYYYMMDD:0000-YYYYMMDD:0000;..." for the 7 days from the UTC day of `unix`. */
+function aroundTheClock(unix) {
+  const day0 = Math.floor(unix / 86400);
+  const ymd = (d) => new Date(d * 86400_000).toISOString().slice(0, 10).replaceAll("-", "");
+  const out = [];
+  for (let d = day0; d < day0 + 7; d++) out.push(`${ymd(d)}:0000-${ymd(d + 1)}:0000`);
+  return out.join(";");
 }
 
 // ------------------------------------------------------------ the session
@@ -615,7 +626,7 @@ describe("ib-tws-sim with @stoqey/ib", { timeout: 240_000 }, () => {
     assert.equal(list.length, 1, "exactly one CONTRACT_DATA for conId 265598");
     const cd = list[0];
     checkDetails(cd, AAPL_EXPECTED, "AAPL");
-    checkHours(cd, "AAPL", ["0400", "2000", false], ["0930", "1600", false]);
+    checkHours(cd, "AAPL", ["0930", "1600", false]);
     // The raw frame has the 187 layout: 42 + 2K + 2M fields, no version field.
     const frame = log.received.find((t) => t[0] === "10" && t[1] === String(REQ_AAPL_DETAILS));
     assert.ok(frame, "raw CONTRACT_DATA frame for AAPL");
@@ -637,9 +648,9 @@ describe("ib-tws-sim with @stoqey/ib", { timeout: 240_000 }, () => {
       assert.equal(list.length, 1, `one CONTRACT_DATA for conId ${conId}`);
       checkDetails(list[0], want, want.contract.symbol);
       if (want.contract.secType === "FUT") {
-        checkHours(list[0], want.contract.symbol, ["1700", "1600", true], ["0830", "1500", false]);
+        checkHours(list[0], want.contract.symbol, ["0830", "1500", false]);
       } else {
-        checkHours(list[0], want.contract.symbol, ["1715", "1700", true], ["1715", "1700", true]);
+        checkHours(list[0], want.contract.symbol, ["1715", "1700", true]);
       }
       const frame = log.received.find((t) => t[0] === "10" && t[1] === String(reqId));
       const k = list[0].secIdList?.length ?? 0;
@@ -684,7 +695,7 @@ describe("ib-tws-sim with @stoqey/ib", { timeout: 240_000 }, () => {
         realExpirationDate: want.last,
       }, want.localSymbol);
       assert.equal(cd.timeZoneId, "US/Central", `${want.localSymbol} timeZoneId`);
-      checkHours(cd, want.localSymbol, ["1700", "1600", true], ["0830", "1500", false]);
+      checkHours(cd, want.localSymbol, ["0830", "1500", false]);
       const frame = log.received.find((t) => t[0] === "10" && t[1] === String(REQ_ES_FUT_DETAILS) &&
                                             t.includes(String(want.conId)));
       assert.equal(frame?.length, 42, `CONTRACT_DATA field count at 187: ${JSON.stringify(frame)}`);

@@ -137,6 +137,9 @@ class Search(ContractsCase):
 
 
 class Details(ContractsCase):
+    # The exchanges' sessions (the default, always, trades around the clock).
+    sim_extra = ("--hours", "real")
+
     def test_details_with_hours_as_utc_sessions(self):
         st, body, _ = self.get(f"/contracts/{AAPL}")
         self.assertEqual(st, 200, body)

@@ -67,11 +67,12 @@ def barrier(c, keep):
 
 # ====================================================================== details
 class ContractDetailsByDescription(unittest.TestCase):
-    """Wednesday 2026-12-09 15:00 UTC: ES/MNQ Z6, H7, M7, U7 are listed."""
+    """Wednesday 2026-12-09 15:00 UTC: ES/MNQ Z6, H7, M7, U7 are listed.
+    Real hours: the details report the exchanges' sessions."""
 
     @classmethod
     def setUpClass(cls):
-        cls.sim = sim(utc(2026, 12, 9, 15))
+        cls.sim = sim(utc(2026, 12, 9, 15), hours="real")
         cls.c = connect(cls.sim)
 
     @classmethod
@@ -156,7 +157,7 @@ class ContractDetailsByDescription(unittest.TestCase):
 class DateFollowsTheClock(unittest.TestCase):
     def test_months_roll_over_midnight_and_expired_months_answer_by_con_id(self):
         # 23:59:56 Central on Friday 2026-12-18, ESZ6's last trading day.
-        with sim(utc(2026, 12, 19, 5, 59, 56)) as s, connect(s) as c:
+        with sim(utc(2026, 12, 19, 5, 59, 56), hours="real") as s, connect(s) as c:
             def listed():
                 frames = details(c, 1, symbol="ES", sec_type="FUT", exchange="CME")
                 return sorted(contract_data(f)["local_symbol"] for f in frames[:-1])
@@ -224,6 +225,17 @@ class MatchingSymbols(unittest.TestCase):
 
 # ====================================================================== hours
 class RealHours(unittest.TestCase):
+    def test_always_mode_reports_trading_around_the_clock(self):
+        with sim(utc(2026, 12, 12, 15)) as s, connect(s) as c:
+            cd = contract_data(details(c, 1, AAPL)[0])
+            self.assertEqual(cd["trading_hours"],
+                             "20261212:0000-20261213:0000;20261213:0000-20261214:0000;"
+                             "20261214:0000-20261215:0000;20261215:0000-20261216:0000;"
+                             "20261216:0000-20261217:0000;20261217:0000-20261218:0000;"
+                             "20261218:0000-20261219:0000")
+            self.assertTrue(cd["liquid_hours"].startswith(
+                "20261212:CLOSED;20261213:CLOSED;20261214:0930-20261214:1600;"), cd)
+
     def test_saturday_no_ticks_no_history_details_answer(self):
         saturday = utc(2026, 12, 5, 15)
         with sim(saturday, hours="real") as s, connect(s) as c, AdminClient(s.admin_port) as a:
