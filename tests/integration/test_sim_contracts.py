@@ -157,7 +157,7 @@ class ContractDetailsByDescription(unittest.TestCase):
 class DateFollowsTheClock(unittest.TestCase):
     def test_months_roll_over_midnight_and_expired_months_answer_by_con_id(self):
         # 23:59:56 Central on Friday 2026-12-18, ESZ6's last trading day.
-        with sim(utc(2026, 12, 19, 5, 59, 56), hours="real") as s, connect(s) as c:
+        with sim(utc(2026, 12, 19, 5, 59, 56)) as s, connect(s) as c:
             def listed():
                 frames = details(c, 1, symbol="ES", sec_type="FUT", exchange="CME")
                 return sorted(contract_data(f)["local_symbol"] for f in frames[:-1])
@@ -167,8 +167,12 @@ class DateFollowsTheClock(unittest.TestCase):
             frames = details(c, 2, ES_Z6)
             cd = contract_data(frames[0])
             self.assertEqual((cd["local_symbol"], frames[1]), ("ESZ6", ["52", "1", "2"]))
-            self.assertTrue(cd["trading_hours"].startswith("20261219:CLOSED;20261220:CLOSED;"
-                                                           "20261220:1700-20261221:1600;"))
+            # The week of the new date (around the clock: --hours always).
+            self.assertTrue(cd["trading_hours"].startswith("20261219:0000-20261220:0000;"),
+                            cd["trading_hours"])
+            self.assertTrue(cd["liquid_hours"].startswith("20261219:CLOSED;20261220:CLOSED;"
+                                                          "20261221:0830-20261221:1500;"),
+                            cd["liquid_hours"])
             # tick-by-tick by conId of the expired month still works
             c.req_tick_by_tick(3, ES_Z6, "BidAsk")
             c.read_until(lambda f: is_tick(f, 3))
