@@ -309,7 +309,8 @@ std::string server_usage() {
       {"IB_STREAM_WS_IDLE_TIMEOUT", "300 (s; ping after half without data, close after all)"},
       {"IB_STREAM_DATA_DIR", "./data (the record: SQLite day files; created when missing)"},
       {"IB_STREAM_RETENTION_DAYS", "30 (UTC days of the record kept, 0..36500; 0 = all)"},
-      {"IB_STREAM_TRACK", "none (streams recorded all the time: CONTRACT:TYPE[,TYPE];... CONTRACT an id or a spec such as ES:FUT:CME:USD:202703)"},
+      {"IB_STREAM_TRACK", "none (streams recorded all the time: CONTRACT:TYPE[,TYPE];... CONTRACT "
+                          "an id or a spec such as ES:FUT:CME:USD:202703)"},
   };
   for (const auto& s : kSettings) {
     std::string flag = s.flag;

@@ -145,9 +145,9 @@ void WsConnection::on_accept(boost::system::error_code ec) {
     // (CONTRACT_NOT_FOUND, AMBIGUOUS_CONTRACT, RATE_LIMIT_EXCEEDED, ...).
     const bool lookup = e.code != "INVALID_PARAMETER";
     const std::string code = lookup ? (e.status == 503 ? "CONNECTION_ERROR" : e.code)
-                             : m.starts_with("Invalid tick_type")     ? "INVALID_TICK_TYPE"
-                             : m.starts_with("Invalid contract")      ? "CONTRACT_NOT_FOUND"
-                                                                      : "INVALID_MESSAGE";
+                             : m.starts_with("Invalid tick_type") ? "INVALID_TICK_TYPE"
+                             : m.starts_with("Invalid contract")  ? "CONTRACT_NOT_FOUND"
+                                                                  : "INVALID_MESSAGE";
     send(ws::error_message(now, {}, code, e.message, e.details));
     close_with(4002, "invalid contract or tick type in the path");
     return;
