@@ -200,6 +200,7 @@ struct ContractService::Impl : std::enable_shared_from_this<ContractService::Imp
     if (!ec) {
       cache.put_search(key, found, now);
       schedule_save();
+      hub->remember_contracts(found); // a stream of one of them asks TWS nothing more
       sort_details(found);
       finish_search(key, std::nullopt, std::move(found), now);
       return;
@@ -263,6 +264,7 @@ struct ContractService::Impl : std::enable_shared_from_this<ContractService::Imp
     if (!ec && !found.empty()) {
       cache.put_details(found.front(), now);
       schedule_save();
+      hub->remember_contracts({found.front()});
       finish_details(con_id, std::nullopt, found.front(), now);
       return;
     }

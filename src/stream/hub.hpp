@@ -258,6 +258,10 @@ public:
   /// connection (src/contracts caches and paces these). `done` runs once
   /// on the Hub's strand; without a connection: ClientError::not_connected.
   void contract_details(tws::Contract query, tws::Client::DetailsHandler done);
+  /// Contract details TWS has just given (a lookup by description): the
+  /// Hub keeps them, so that a stream of one of them does not ask TWS for
+  /// its details again.
+  void remember_contracts(std::vector<tws::ContractDetails> details);
   /// reqMatchingSymbols (IB's fuzzy symbol search), likewise.
   void matching_symbols(std::string pattern, tws::Client::SymbolSamplesHandler done);
   /// Ends every client with EndReason::shutdown, refuses new streams,

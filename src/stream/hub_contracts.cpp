@@ -19,6 +19,15 @@ void Hub::contract_details(tws::Contract query, tws::Client::DetailsHandler done
              });
 }
 
+void Hub::remember_contracts(std::vector<tws::ContractDetails> details) {
+  asio::post(impl_->strand_, [impl = impl_, details = std::move(details)]() mutable {
+    for (auto& d : details) {
+      const int id = d.contract.con_id;
+      if (id > 0) impl->contract_cache_[id] = std::move(d);
+    }
+  });
+}
+
 void Hub::matching_symbols(std::string pattern, tws::Client::SymbolSamplesHandler done) {
   asio::post(impl_->strand_,
              [impl = impl_, pattern = std::move(pattern), done = std::move(done)]() mutable {

@@ -53,7 +53,7 @@ protected:
   void start_sim() {
     sim::SimConfig c;
     c.port = 0;
-    c.request_log_path = "/dev/null";
+    c.request_log_path = (dir_ / "requests.jsonl").string();
     c.client_id_hold_seconds = 0.3;
     sim_ = std::make_unique<sim::Simulator>(sim_loop_.ioc, c);
     sim_->start();
@@ -211,6 +211,33 @@ TEST_F(ContractServiceTest, SpecsResolveToOneIdOrSayWhyNot) {
   auto [e5, id5] = resolve("12345");
   EXPECT_FALSE(e5);
   EXPECT_EQ(id5, 12345);
+}
+
+TEST_F(ContractServiceTest, AStreamOfAResolvedSpecAsksTwsForNoMoreDetails) {
+  start_sim();
+  start();
+  wait_connected();
+  auto [e, id] = resolve("AAPL");
+  ASSERT_FALSE(e);
+  // The Hub's own use of the contract (a stream, a backfill) finds its
+  // details: TWS is asked once, for the search.
+  std::promise<void> done;
+  tws::HistoricalTicksRequest req;
+  req.end = "20231114-22:00:00";
+  req.count = 10;
+  req.what_to_show = "MIDPOINT";
+  hub_->historical_ticks(
+      id, req, [&](std::error_code, const tws::ErrorMessage*, auto&&...) { done.set_value(); });
+  done.get_future().wait();
+  std::ifstream log(dir_ / "requests.jsonl");
+  std::string line;
+  int details = 0, historical = 0;
+  while (std::getline(log, line)) {
+    details += line.find("\"reqContractDetails\"") != std::string::npos;
+    historical += line.find("\"reqHistoricalTicks\"") != std::string::npos;
+  }
+  EXPECT_EQ(historical, 1) << "the request went to TWS";
+  EXPECT_EQ(details, 1) << "one reqContractDetails: the search's";
 }
 
 TEST_F(ContractServiceTest, DetailsOfAnUnknownIdIs404) {
