@@ -2,6 +2,7 @@
 
 #include "http/response.hpp"
 #include "http/server_log.hpp"
+#include "http/socket_progress.hpp"
 #include "stream/tick_json.hpp"
 
 #include <boost/asio/post.hpp>
@@ -23,8 +24,10 @@ constexpr auto kWriteTimeout = 30s;
 constexpr auto kBehindCheck = 1s;
 /// After the last frame: how long the client may take to close its end.
 constexpr auto kLingerAfterLast = 2s;
-/// A slow consumer cannot read its last frames anyway: close soon.
+/// A slow consumer's connection closes this long after its error unless
+/// the client is still reading (then again, up to kSlowConsumerMax in all).
 constexpr auto kSlowConsumerGrace = 5s;
+constexpr auto kSlowConsumerMax = 60s;
 /// Bytes read from the log for one write (a resume replay goes out in
 /// several); an output buffer grown beyond kKeepCapacity is released once
 /// written, so a burst does not pin memory on a quiet client.
@@ -340,10 +343,23 @@ void SseSession::slow_consumer() {
   after_finished();
   spdlog::warn("sse stream #{} {}: slow consumer ({} ticks dropped), closing", stream_id_,
                request_.remote, client_.dropped());
-  // It cannot read its last frames anyway: closed soon whatever happens.
+  // Closed soon, unless it is still reading what was written before its
+  // error (it is owed the error): then a little later, a minute at most.
+  close_deadline_ = std::chrono::steady_clock::now() + kSlowConsumerMax;
+  arm_slow_close();
+}
+
+void SseSession::arm_slow_close() {
+  auto& socket = stream_.socket();
+  close_mark_ = socket.is_open() ? bytes_acked(socket.native_handle()).value_or(0) : 0;
   close_timer_.expires_after(kSlowConsumerGrace);
   close_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-    if (!ec) self->terminate("slow consumer");
+    if (ec || self->phase_ == State::closed) return;
+    auto& socket = self->stream_.socket();
+    const auto acked = socket.is_open() ? bytes_acked(socket.native_handle()).value_or(0) : 0;
+    if (acked > self->close_mark_ && std::chrono::steady_clock::now() < self->close_deadline_)
+      return self->arm_slow_close();
+    self->terminate("slow consumer");
   });
 }
 

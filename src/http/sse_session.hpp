@@ -96,6 +96,8 @@ private:
   void pump();
   void after_finished();
   void on_write(boost::system::error_code ec, std::size_t bytes);
+  /// A slow consumer: closes after a grace unless the client still reads.
+  void arm_slow_close();
   void do_read();
   void on_read(boost::system::error_code ec, std::size_t bytes);
   void arm_timer();
@@ -117,6 +119,8 @@ private:
   boost::asio::steady_timer timeout_timer_;
   boost::asio::steady_timer timer_; // keep-alive, and while a write waits: slow-consumer checks
   boost::asio::steady_timer close_timer_;
+  std::chrono::steady_clock::time_point close_deadline_; // slow consumer: the last moment
+  std::uint64_t close_mark_ = 0; // bytes the client had acknowledged at the last check
   // What is to be written and not yet handed to the socket: the session's
   // own events and views of the log's frames (no copy per client); and the
   // bytes of the asynchronous write in flight (untouched until it completes).

@@ -1,6 +1,7 @@
 // WsConnection: the read loop, closing, server shutdown and the TWS grace
 // (see ws_connection.hpp for the roles of the other files).
 #include "http/ws_connection.hpp"
+#include "http/socket_progress.hpp"
 
 #include "stream/tick_json.hpp"
 #include "ws/ws_messages.hpp"
@@ -106,9 +107,14 @@ void WsConnection::close_with(std::uint16_t code, std::string reason) {
 void WsConnection::force_close_after(std::chrono::milliseconds delay,
                                      std::chrono::milliseconds at_most) {
   close_deadline_ = std::chrono::steady_clock::now() + at_most;
-  close_mark_ = socket_buffer().buffered();
-  close_writes_ = socket_buffer().writes_started();
+  close_mark_ = acked();
   arm_close_timer(delay);
+}
+
+std::uint64_t WsConnection::acked() {
+  auto& socket = beast::get_lowest_layer(ws_);
+  if (!socket.is_open()) return 0;
+  return bytes_acked(socket.native_handle()).value_or(0);
 }
 
 void WsConnection::arm_close_timer(std::chrono::milliseconds delay) {
@@ -118,13 +124,9 @@ void WsConnection::arm_close_timer(std::chrono::milliseconds delay) {
     // A slow client that is still reading what was written before the
     // close frame is given more time (it is owed the error and the close
     // code); one that reads nothing is not.
-    auto& out = self->socket_buffer();
-    const bool progress =
-        out.buffered() < self->close_mark_ || out.writes_started() != self->close_writes_;
-    if (progress && out.buffered() > 0 &&
-        std::chrono::steady_clock::now() < self->close_deadline_) {
-      self->close_mark_ = out.buffered();
-      self->close_writes_ = out.writes_started();
+    const auto acked = self->acked();
+    if (acked > self->close_mark_ && std::chrono::steady_clock::now() < self->close_deadline_) {
+      self->close_mark_ = acked;
       self->arm_close_timer(delay);
       return;
     }

@@ -108,9 +108,12 @@ private:
   /// Sends the close frame behind everything appended; later calls are ignored.
   void close_with(std::uint16_t code, std::string reason);
   /// Closes the socket after `delay` unless the client is still reading
-  /// what is buffered (then again after `delay`, up to `at_most` in all).
+  /// (it acknowledged more bytes meanwhile: then again after `delay`, up to
+  /// `at_most` in all).
   void force_close_after(std::chrono::milliseconds delay, std::chrono::milliseconds at_most);
   void arm_close_timer(std::chrono::milliseconds delay);
+  /// Bytes the client has acknowledged (socket_progress.hpp); 0 when closed.
+  std::uint64_t acked();
   void terminate(const std::string& why);
   void shutdown_now();
   void arm_tws_grace();
@@ -191,8 +194,7 @@ private:
   int invalid_in_a_row_ = 0;
   std::uint16_t close_code_ = 0;
   std::chrono::steady_clock::time_point close_deadline_; // force_close_after: the last moment
-  std::size_t close_mark_ = 0;                           // bytes buffered at the last close check
-  std::size_t close_writes_ = 0;                         // socket writes started by then
+  std::uint64_t close_mark_ = 0; // bytes the client had acknowledged at the last check
   Phase phase_ = Phase::handshaking;
   bool deflate_ = false; // permessage-deflate negotiated: ticks go compressed
   bool counted_ = false; // counted in WsStats as an open connection
