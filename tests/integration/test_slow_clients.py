@@ -16,6 +16,7 @@ ib-tws-sim> /usr/bin/python3 -m unittest -v test_slow_clients
 import json
 import socket
 import struct
+import threading
 import time
 
 from streamwatch import AAPL, Listener, ServerCase, window_offset
@@ -61,6 +62,46 @@ def read_for(sock, seconds):
 def catch_up(sock):
     """A slow client turned fast: a receive buffer as large as the kernel allows."""
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+
+
+class SlowReader(threading.Thread):
+    """Reads the socket slowly (4 KiB every 50 ms, far less than the stream
+    sends), so that the client stays behind while the server sees it read;
+    after fast() it reads everything at once, up to EOF (or `seconds`)."""
+
+    def __init__(self, sock, seconds=60.0):
+        super().__init__(daemon=True)
+        self.sock, self.seconds = sock, seconds
+        self.data = b""
+        self.eof = False
+        self._fast = threading.Event()
+        self.start()
+
+    def fast(self):
+        catch_up(self.sock)
+        self._fast.set()
+
+    def run(self):
+        until = time.monotonic() + self.seconds
+        self.sock.settimeout(0.2)
+        while time.monotonic() < until:
+            try:
+                chunk = self.sock.recv(1 << 20 if self._fast.is_set() else 4096)
+            except socket.timeout:
+                continue
+            except OSError:
+                break
+            if not chunk:
+                self.eof = True
+                break
+            self.data += chunk
+            if not self._fast.is_set():
+                self._fast.wait(0.05)
+
+    def result(self, test):
+        self.join(self.seconds + 5)
+        test.assertTrue(self.eof, f"the server closed the connection ({len(self.data)} bytes read)")
+        return self.data
 
 
 def sse_request(server, path):
@@ -185,16 +226,17 @@ class StayingBehind(ServerCase):
         sock = sse_request(self.server, f"/stream/{AAPL}/BidAsk")
         self.addCleanup(sock.close)
         port = sock.getsockname()[1]
+        reader = SlowReader(sock)
         self.server.wait_for(lambda: self.active_ports(port), timeout=5, what="the client")
-        self.server.wait_for(lambda: not self.active_ports(port), timeout=20,
+        self.server.wait_for(lambda: not self.active_ports(port), timeout=30,
                              what="the slow client ended")
         ended = time.monotonic() - start
         self.assertGreaterEqual(ended, 2.0, "behind for the whole setting first")
         # The server gives an ended slow client 5 s to read the rest, and 5 s
-        # more each time it read something (a minute at most); this one reads
-        # at once, with a receive buffer that no longer holds it back.
-        catch_up(sock)
-        data = read_for(sock, 30.0)  # up to EOF: the server closes once all is read
+        # more each time it read something (a minute at most); this one,
+        # still reading, now reads fast, up to the server's close.
+        reader.fast()
+        data = reader.result(self)
         last = data.rstrip(b"\n").rsplit(b"\n\n", 1)[-1]
         self.assertTrue(last.startswith(b"data: "), f"{len(data)} bytes, ending {last[-300:]!r}")
         ev = json.loads(last[6:])
@@ -210,19 +252,21 @@ class StayingBehind(ServerCase):
         def connections():
             return self.server.json("/ws/stats")[1]["connections"]
 
+        reader = SlowReader(sock)
         self.server.wait_for(lambda: connections() == 1, timeout=5, what="the connection")
         port = sock.getsockname()[1]
         self.server.wait_for(lambda: self.active_ports(port), timeout=5, what="the subscription")
         # Ended: its subscription leaves at once; the connection is closed
         # once the client read what was written (or after a short grace).
-        self.server.wait_for(lambda: not self.active_ports(port), timeout=20,
+        self.server.wait_for(lambda: not self.active_ports(port), timeout=30,
                              what="the slow client ended")
         self.assertGreaterEqual(time.monotonic() - start, 2.0)
-        catch_up(sock)
-        msgs, close = ws_messages(rest + read_for(sock, 30.0))  # up to EOF
+        reader.fast()
+        msgs, close = ws_messages(rest + reader.result(self))
         self.assertEqual(close, 1008)
         errors = [m for m in msgs if m["type"] == "error"]
         self.assertTrue(errors and errors[-1]["error"]["code"] == "SLOW_CONSUMER", msgs[-3:])
+        self.assertEqual(msgs[-1], errors[-1], "the error is the last message before the close")
 
     def active_ports(self, port):
         return [c for c in self.active()["clients"]
