@@ -189,6 +189,13 @@ class FallingBehind(ServerCase):
         for m in lost:
             self.assertEqual(m["request_id"], rid)
             self.assertEqual(m["info"]["code"], "ticks_lost")
+        # Checked now, before the long walk below: the client reads no more
+        # and would be ended as a slow consumer after the setting (60 s).
+        port = sock.getsockname()[1]
+        announced = sum(m["info"]["ticks_lost"] for m in lost)
+        # The client may fall behind again after it stopped reading: at least.
+        self.server.wait_for(lambda: (self.dropped_of(port) or [0])[0] >= announced, timeout=5,
+                             what=f"/stream/active: dropped >= {announced}")
         # WebSocket ticks carry no id: the seeded market says where each one
         # is. Walk the series: a tick is the next one, or - right after an
         # announcement - the one `ticks_lost` further.
@@ -209,11 +216,6 @@ class FallingBehind(ServerCase):
             at += 1 + skip
             skip = 0
             self.assertEqual(m["data"], series[at], f"tick #{at} of the series")
-        port = sock.getsockname()[1]
-        announced = sum(m["info"]["ticks_lost"] for m in lost)
-        # The client may fall behind again after it stopped reading: at least.
-        self.server.wait_for(lambda: (self.dropped_of(port) or [0])[0] >= announced, timeout=5,
-                             what=f"/stream/active: dropped >= {announced}")
 
 
 class StayingBehind(ServerCase):
