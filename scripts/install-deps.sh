@@ -6,15 +6,18 @@ cd "$(dirname "$0")/.."
 
 packages=(
   build-essential cmake ccache pkg-config git curl
+  dpkg-dev # dpkg-shlibdeps: the .deb's dependencies (cpack -G DEB)
+  tzdata   # /usr/share/zoneinfo: trading hours (a dependency of the .deb)
   clang clang-format clang-tidy
   libclang-rt-14-dev # the sanitizer and libFuzzer runtimes (only recommended by clang)
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libcli11-dev libspdlog-dev libfmt-dev libvalijson-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libsqlite3-dev sqlite3
-  python3 python3-requests python3-websockets
+  python3 python3-requests python3-websockets python3-jsonschema
   nodejs npm
   chromium
+  prometheus # promtool and a Prometheus server for the /metrics test
 )
 
 missing=()

@@ -5,9 +5,11 @@
 #   scripts/sanitize.sh [--record] asan|tsan|all
 #
 #   asan  clang, AddressSanitizer + UndefinedBehaviorSanitizer + LeakSanitizer,
-#         build-asan/: the whole ctest suite (unit, integration, e2e, bench smoke)
-#   tsan  clang, ThreadSanitizer, build-tsan/: the unit and integration tests
-#         (only the executables they start are built)
+#         build-asan/: unit tests, the integration and e2e tests labelled
+#         concurrency, bench smoke
+#   tsan  clang, ThreadSanitizer, build-tsan/: the unit tests and the
+#         integration tests labelled concurrency (only the executables they
+#         start are built)
 #   all   asan, then tsan
 #   --record  also writes docs/reliability/sanitizers.json
 #   IBS_CTEST_ARGS="-R test_server_api"  extra ctest arguments (one suite's subset)
@@ -15,7 +17,10 @@
 # Every sanitized process writes its reports to <build>/sanitizer-reports/
 # (log_path), the processes that tests start included, so a report from a
 # server a test starts and stops fails the run even when the test itself
-# passed. The options make the first report abort the process.
+# passed. The options make the first report abort the process. Of the
+# integration and e2e tests, only those labelled concurrency run (the others
+# run once, in ./test.sh); tests labelled slow or package (the .deb installed
+# with dpkg: the packaged, unsanitized programs) are left out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -49,7 +54,10 @@ run_suite() {
   rm -rf "$reports"
   mkdir -p "$reports"
   local common="halt_on_error=1:abort_on_error=1:disable_coredump=1:print_stacktrace=1"
-  local log="$build/ctest-$label.log" t0 t1 rc=0
+  local log="$build/ctest-$label.log" t0 t1 rc=0 only=""
+  # Of the integration and e2e suites, the tests that exercise concurrency
+  # (tests/CMakeLists.txt); every unit test.
+  case "$label" in integration | e2e) only="-L ^concurrency\$" ;; esac
   echo "== $preset: ctest -L $label"
   t0=$(date +%s.%N)
   (cd "$build" && export IBS_SANITIZER="$preset" &&
@@ -57,7 +65,7 @@ run_suite() {
     LSAN_OPTIONS="suppressions=$supp/lsan.supp:print_suppressions=0" \
     UBSAN_OPTIONS="$common:log_path=$reports/$preset" \
     TSAN_OPTIONS="$common:second_deadlock_stack=1:suppressions=$supp/tsan.supp:log_path=$reports/$preset" \
-    ctest -L "^$label\$" -LE "^slow\$" ${IBS_CTEST_ARGS:-} --output-on-failure -j"$jobs" \
+    ctest -L "^$label\$" $only -LE "^(slow|package)\$" ${IBS_CTEST_ARGS:-} --output-on-failure -j"$jobs" \
       --timeout 900) >"$log" 2>&1 || rc=$?
   t1=$(date +%s.%N)
   tail -n 3 "$log"

@@ -29,6 +29,8 @@ struct Endpoint {
 
 constexpr Endpoint kEndpoints[] = {
     {"GET", "/", "this document"},
+    {"GET", "/openapi.json", "the OpenAPI 3.1 description of every endpoint"},
+    {"GET", "/docs", "the API reference page (built from /openapi.json)"},
     {"GET", "/health", "health and TWS connection"},
     {"GET", "/ready", "200 when streams can start"},
     {"GET", "/stream/info", "tick types, parameters"},
@@ -58,6 +60,10 @@ constexpr Endpoint kEndpoints[] = {
      "find contracts: ?symbol=&sec_type=&exchange=&currency=&expiry= (exact) or ?q= (fuzzy)"},
     {"GET", "/contracts/{contract}", "contract details with trading and liquid hours in UTC"},
     {"GET", "/contracts/{contract}/status", "open or closed now, the next open and close"},
+    {"GET", "/studies/{contract}/delta",
+     "SSE stream of the multi-delta study's trades; ?duration= (the record first)&limit=&timeout="},
+    {"GET", "/metrics", "Prometheus metrics (text format 0.0.4)"},
+    {"GET", "/dashboard", "the live dashboard page"},
 };
 
 struct TickTypeInfo {

@@ -2,9 +2,11 @@
 
 #include "http/api_key_auth.hpp"
 #include "http/contract_endpoints.hpp"
+#include "http/delta_session.hpp"
 #include "http/endpoint_json.hpp"
 #include "http/history_params.hpp"
 #include "http/history_session.hpp"
+#include "http/metrics_endpoint.hpp"
 #include "http/replay_session.hpp"
 #include "http/response.hpp"
 #include "http/router.hpp"
@@ -14,6 +16,7 @@
 #include "http/tracked_endpoints.hpp"
 #include "http/ws_session.hpp"
 #include "ws/schema_document.hpp"
+#include "www/web_assets.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
@@ -123,9 +126,14 @@ private:
         (route.endpoint == Endpoint::ws_stream || route.endpoint == Endpoint::ws_control) &&
         beast::websocket::is_upgrade(req);
     // Without the key nothing is revealed, not even which paths exist;
-    // health and readiness stay open for load balancers.
+    // health and readiness stay open for load balancers, and the embedded
+    // web assets (the same in every installation; the dashboard's page must
+    // load to ask for the key); /metrics too with --metrics-public.
     bool authorized = true;
-    if (route.endpoint != Endpoint::health && route.endpoint != Endpoint::ready) {
+    const bool public_metrics =
+        route.endpoint == Endpoint::metrics && state_->config.metrics_public;
+    if (route.endpoint != Endpoint::health && route.endpoint != Endpoint::ready &&
+        !public_metrics && route.endpoint != Endpoint::web_asset) {
       std::optional<std::string_view> auth;
       if (auto it = req.find(bhttp::field::authorization); it != req.end())
         auth = std::string_view(it->value().data(), it->value().size());
@@ -172,6 +180,7 @@ private:
     case Endpoint::history:
     case Endpoint::history_summary:
     case Endpoint::replay:
+    case Endpoint::study_delta:
     case Endpoint::track:
     case Endpoint::untrack: return true;
     default: return false;
@@ -188,6 +197,15 @@ private:
       return respond(error_response(404, "NOT_FOUND", "No endpoint at " + route.path,
                                     "GET / lists the endpoints"));
     case Endpoint::root: return respond(ok(root_json(state_->config)));
+    case Endpoint::web_asset: {
+      const www::WebAsset* asset = www::find_web_asset(route.path);
+      return respond(Response{200, std::string(asset->body), std::string(asset->content_type), {}});
+    }
+    case Endpoint::metrics:
+      if (!state_->config.metrics)
+        return respond(error_response(404, "NOT_FOUND", "No endpoint at " + route.path,
+                                      "Metrics are off (IB_STREAM_METRICS)"));
+      return answer_metrics(state_, stream_.get_executor(), answer_here());
     case Endpoint::stream_info: return respond(ok(stream_info_json(state_->config)));
     case Endpoint::ws_stats:
       return respond(ok(ws_stats_json(state_->ws_stats.snapshot(), state_->ws_connections.counts(),
@@ -240,6 +258,7 @@ private:
       return respond(std::move(r));
     }
     case Endpoint::stream: return start_stream(req, route);
+    case Endpoint::study_delta: return start_delta(route);
     case Endpoint::history:
     case Endpoint::history_summary:
     case Endpoint::replay: return start_record(route);
@@ -303,6 +322,18 @@ private:
         std::get<StreamRequest>(parsed), origin_, remote_, method_, path_, query_, received_};
     // The SSE session owns the socket from here; this session ends.
     std::make_shared<SseSession>(std::move(stream_), state_, std::move(sse))->start();
+  }
+
+  /// GET /studies/{contract}/delta: validated here, then a DeltaSession
+  /// takes the socket.
+  void start_delta(const Route& route) {
+    auto parsed =
+        parse_delta_request(route.contract_segment, route.query, state_->config.stream_timeout);
+    if (auto* err = std::get_if<ApiError>(&parsed))
+      return respond(error_response(err->status, err->code, err->message, err->details));
+    DeltaSession::Request delta{
+        std::get<DeltaRequest>(parsed), origin_, remote_, method_, path_, query_, received_};
+    std::make_shared<DeltaSession>(std::move(stream_), state_, std::move(delta))->start();
   }
 
   /// History and replay: validated here, answered from the record on the

@@ -1,5 +1,7 @@
 #include "http/router.hpp"
 
+#include "www/web_assets.hpp"
+
 #include <boost/url/parse.hpp>
 
 #include <vector>
@@ -32,6 +34,7 @@ Route route_request(std::string_view method, std::string_view target) {
   }
   r.path = url->path();
   r.query = std::string(url->encoded_query());
+  if (www::find_web_asset(r.path)) return with(std::move(r), method, kGet, Endpoint::web_asset);
   std::vector<std::string> seg;
   for (auto s : url->segments()) seg.push_back(s);
 
@@ -40,6 +43,8 @@ Route route_request(std::string_view method, std::string_view target) {
     return with(std::move(r), method, kGet, Endpoint::health);
   if (seg.size() == 1 && seg[0] == "ready")
     return with(std::move(r), method, kGet, Endpoint::ready);
+  if (seg.size() == 1 && seg[0] == "metrics")
+    return with(std::move(r), method, kGet, Endpoint::metrics);
   if (seg[0] == "ws") {
     if (seg.size() == 2 && seg[1] == "stats")
       return with(std::move(r), method, kGet, Endpoint::ws_stats);
@@ -76,6 +81,10 @@ Route route_request(std::string_view method, std::string_view target) {
   if (seg[0] == "contracts" && seg.size() == 3 && seg[2] == "status") {
     r.contract_segment = seg[1];
     return with(std::move(r), method, kGet, Endpoint::contract_status);
+  }
+  if (seg[0] == "studies" && seg.size() == 3 && seg[2] == "delta") {
+    r.contract_segment = seg[1];
+    return with(std::move(r), method, kGet, Endpoint::study_delta);
   }
   if (seg[0] == "replay" && seg.size() == 2) {
     r.contract_segment = seg[1];

@@ -1,7 +1,8 @@
 // Routing of ib-stream-server's HTTP requests (api.md §2, README "Recording
 // and history"): which endpoint a method and target name, with literal
 // paths (/stream/info, /stream/active, /stream/all, /contracts/search)
-// taking precedence over /stream/{contract_id} and /contracts/{contract}.
+// taking precedence over /stream/{contract_id} and /contracts/{contract};
+// the embedded web assets' paths (src/www) before everything else.
 //
 // Pure functions; thread-safe.
 #pragma once
@@ -16,6 +17,7 @@ enum class Endpoint {
   root,            // GET /
   health,          // GET /health
   ready,           // GET /ready
+  metrics,         // GET /metrics (Prometheus text)
   stream_info,     // GET /stream/info
   stream_active,   // GET /stream/active
   stream,          // GET /stream/{contract_id}[/{tick_type}]
@@ -34,6 +36,8 @@ enum class Endpoint {
   contract_search, // GET /contracts/search?symbol=...|q=...
   contract,        // GET /contracts/{contract}
   contract_status, // GET /contracts/{contract}/status
+  study_delta,     // GET /studies/{contract}/delta (SSE: the multi-delta study's trades)
+  web_asset,       // GET a path of src/www's embedded assets (/docs, /openapi.json, /dashboard...)
   preflight,       // OPTIONS on any known path
   not_found,       // no such path: 404 NOT_FOUND
   bad_method,      // known path, other method: 405 with `allow`

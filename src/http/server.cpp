@@ -4,6 +4,7 @@
 
 #include "http/event_loops.hpp"
 #include "http/listener.hpp"
+#include "http/metrics_registry.hpp"
 #include "http/server_state.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -33,6 +34,7 @@ stream::HubConfig hub_config(const ServerConfig& c) {
   h.tws.ports = c.tws_ports;
   h.tws.client_id = c.client_id;
   h.tws.connect_timeout = std::chrono::seconds(c.connection_timeout);
+  h.tws.message_counts = server_metrics().tws_messages; // GET /metrics
   h.connect_wait = std::chrono::seconds(c.connection_timeout);
   h.max_streams = static_cast<std::size_t>(c.max_streams);
   h.max_clients = static_cast<std::size_t>(c.max_clients);

@@ -5,8 +5,10 @@
 #include "tws/wire.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <sstream>
+#include <string_view>
 
 namespace http {
 namespace {
@@ -39,7 +41,23 @@ const std::vector<SettingName> kSettings = {
     {"IB_STREAM_DATA_DIR", "--data-dir"},
     {"IB_STREAM_RETENTION_DAYS", "--retention-days"},
     {"IB_STREAM_TRACK", "--track"},
+    {"IB_STREAM_METRICS", "--metrics"},
+    {"IB_STREAM_METRICS_PUBLIC", "--metrics-public"},
 };
+
+/// Settings that are on or off: their flag alone means on.
+bool is_bool_setting(std::string_view flag) {
+  return flag == "--metrics" || flag == "--metrics-public";
+}
+
+/// 1|true|on|yes or 0|false|off|no, any case.
+std::optional<bool> parse_bool(std::string v) {
+  std::transform(v.begin(), v.end(), v.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (v == "1" || v == "true" || v == "on" || v == "yes") return true;
+  if (v == "0" || v == "false" || v == "off" || v == "no") return false;
+  return std::nullopt;
+}
 
 const std::vector<FlagInfo> kFlags = {
     {"--simulate", nullptr, "start the TWS simulator in-process on a free port and use it as TWS"},
@@ -56,6 +74,15 @@ const std::vector<FlagInfo> kFlags = {
 
 std::string describe(const std::string& source, const std::string& value) {
   return source + "='" + value + "' is invalid: ";
+}
+
+std::optional<std::string> bool_in(const std::string& source, const std::string& value, bool& out) {
+  // A flag without a value (--metrics-public) is on.
+  const auto b =
+      value.empty() && source.rfind("--", 0) == 0 ? std::optional(true) : parse_bool(value);
+  if (!b) return describe(source, value) + "must be 1, true, on, yes or 0, false, off, no";
+  out = *b;
+  return std::nullopt;
 }
 
 std::optional<std::string> int_in(const std::string& source, const std::string& value, long lo,
@@ -186,6 +213,8 @@ std::optional<std::string> apply(ServerConfig& c, const std::string& key, const 
     c.track_specs = std::move(specs);
     return std::nullopt;
   }
+  if (key == "IB_STREAM_METRICS") return bool_in(src, v, c.metrics);
+  if (key == "IB_STREAM_METRICS_PUBLIC") return bool_in(src, v, c.metrics_public);
   return "unknown setting " + key;
 }
 
@@ -271,6 +300,12 @@ std::variant<CommandLine, std::string> parse_command_line(const std::vector<std:
       out.flags.emplace_back(a, "");
       continue;
     }
+    if (is_bool_setting(a)) {
+      // On by itself; an on/off word after it is its value.
+      const bool has_value = i + 1 < args.size() && parse_bool(args[i + 1]).has_value();
+      out.flags.emplace_back(a, has_value ? args[++i] : "");
+      continue;
+    }
     if (i + 1 >= args.size()) return a + " needs a value (see --help)";
     out.flags.emplace_back(a, args[++i]);
   }
@@ -311,6 +346,9 @@ std::string server_usage() {
       {"IB_STREAM_RETENTION_DAYS", "30 (UTC days of the record kept, 0..36500; 0 = all)"},
       {"IB_STREAM_TRACK", "none (streams recorded all the time: CONTRACT:TYPE[,TYPE];... CONTRACT "
                           "an id or a spec such as ES:FUT:CME:USD:202703)"},
+      {"IB_STREAM_METRICS", "on (GET /metrics, Prometheus text; 0|false|off: 404)"},
+      {"IB_STREAM_METRICS_PUBLIC",
+       "off (on: /metrics needs no API key, like /health; the flag alone is on)"},
   };
   for (const auto& s : kSettings) {
     std::string flag = s.flag;

@@ -48,6 +48,9 @@ struct ServerConfig {
   int retention_days = 30;          // day files kept; 0 = keep everything
   record::TrackedSet track;         // IB_STREAM_TRACK: recorded all the time
   record::TrackedSpecs track_specs; // ... its entries named by spec (resolved when TWS answers)
+  // GET /metrics (README "Metrics").
+  bool metrics = true;         // off: /metrics answers 404
+  bool metrics_public = false; // with an API key: /metrics needs none (like /health)
 
   // Flags without an environment variable (server_flags()).
   bool simulate = false;                       // in-process simulator as the only TWS

@@ -1,5 +1,6 @@
 #include "http/server_log.hpp"
 
+#include "http/metrics_registry.hpp"
 #include "stream/json_writer.hpp"
 #include "stream/tick_json.hpp"
 
@@ -69,6 +70,8 @@ void setup_server_logging(const std::string& level, const std::string& format) {
 }
 
 void log_access(const AccessEntry& e) {
+  // Every answered request passes here once: GET /metrics counts it.
+  count_http_request(e.method, e.path, e.status);
   const int status_class = e.status / 100;
   const auto level = status_class == 5 ? spdlog::level::warn : spdlog::level::info;
   auto logger = access_logger();

@@ -25,6 +25,7 @@ struct AccessEntry {
   std::string_view note; // e.g. the error code, or "sse" for streams
 };
 
+/// Logs the entry and counts the request (count_http_request, GET /metrics).
 void log_access(const AccessEntry& entry);
 
 /// Milliseconds since `t` (an access-log entry's duration_ms).

@@ -3,7 +3,9 @@
 // that closes a slow client compares it over time: a client that reads goes
 // on being given time to get its last frames; one that reads nothing does not.
 //
-// Pure function over a socket descriptor; thread-safe.
+// Pure function over a socket descriptor; thread-safe. (No Asio here:
+// socket_progress.cpp includes <linux/tcp.h>, which clashes with the
+// <netinet/tcp.h> Asio brings; the close rule is in slow_close.hpp.)
 #pragma once
 
 #include <cstdint>

@@ -1,8 +1,9 @@
 #include "http/sse_session.hpp"
 
+#include "http/metrics_registry.hpp"
 #include "http/response.hpp"
 #include "http/server_log.hpp"
-#include "http/socket_progress.hpp"
+#include "http/slow_close.hpp"
 #include "stream/tick_json.hpp"
 
 #include <boost/asio/post.hpp>
@@ -280,6 +281,9 @@ void SseSession::pump() {
       return;
     }
     last_write_ = std::chrono::steady_clock::now();
+    // The oldest live tick of this write, for the delivery latency.
+    if (const auto r = client_.take_oldest_received(); r != 0 && written_received_ns_ == 0)
+      written_received_ns_ = r;
     boost::system::error_code ec;
     if (!socket.non_blocking()) socket.non_blocking(true, ec);
     // The socket takes the batch at once, usually: the log's frames go from
@@ -300,6 +304,7 @@ void SseSession::pump() {
     }
     if (batch_.empty()) {
       batch_.clear();
+      observe_delivery(std::exchange(written_received_ns_, 0));
       continue;
     }
     // The rest waits for the socket: copied (the log may drop its chunks
@@ -327,6 +332,7 @@ void SseSession::on_write(boost::system::error_code ec, std::size_t) {
     terminate("write failed");
     return;
   }
+  observe_delivery(std::exchange(written_received_ns_, 0));
   pump();
 }
 
@@ -345,22 +351,11 @@ void SseSession::slow_consumer() {
                request_.remote, client_.dropped());
   // Closed soon, unless it is still reading what was written before its
   // error (it is owed the error): then a little later, a minute at most.
-  close_deadline_ = std::chrono::steady_clock::now() + kSlowConsumerMax;
-  arm_slow_close();
-}
-
-void SseSession::arm_slow_close() {
-  auto& socket = stream_.socket();
-  close_mark_ = socket.is_open() ? bytes_acked(socket.native_handle()).value_or(0) : 0;
-  close_timer_.expires_after(kSlowConsumerGrace);
-  close_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-    if (ec || self->phase_ == State::closed) return;
-    auto& socket = self->stream_.socket();
-    const auto acked = socket.is_open() ? bytes_acked(socket.native_handle()).value_or(0) : 0;
-    if (acked > self->close_mark_ && std::chrono::steady_clock::now() < self->close_deadline_)
-      return self->arm_slow_close();
-    self->terminate("slow consumer");
-  });
+  close_when_reading_stops(close_timer_, stream_.socket(), kSlowConsumerGrace,
+                           std::chrono::steady_clock::now() + kSlowConsumerMax,
+                           [self = shared_from_this()] {
+                             if (self->phase_ != State::closed) self->terminate("slow consumer");
+                           });
 }
 
 void SseSession::do_read() {

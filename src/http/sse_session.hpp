@@ -97,7 +97,6 @@ private:
   void after_finished();
   void on_write(boost::system::error_code ec, std::size_t bytes);
   /// A slow consumer: closes after a grace unless the client still reads.
-  void arm_slow_close();
   void do_read();
   void on_read(boost::system::error_code ec, std::size_t bytes);
   void arm_timer();
@@ -119,8 +118,6 @@ private:
   boost::asio::steady_timer timeout_timer_;
   boost::asio::steady_timer timer_; // keep-alive, and while a write waits: slow-consumer checks
   boost::asio::steady_timer close_timer_;
-  std::chrono::steady_clock::time_point close_deadline_; // slow consumer: the last moment
-  std::uint64_t close_mark_ = 0; // bytes the client had acknowledged at the last check
   // What is to be written and not yet handed to the socket: the session's
   // own events and views of the log's frames (no copy per client); and the
   // bytes of the asynchronous write in flight (untouched until it completes).
@@ -129,6 +126,7 @@ private:
   std::string writing_;
   std::array<char, 1024> read_buffer_{};
   std::chrono::steady_clock::time_point last_write_;
+  std::int64_t written_received_ns_ = 0; // the oldest live tick being written (metrics)
   std::uint64_t stream_id_ = 0;
   std::string end_reason_; // why the stream finished, for the log
   State phase_ = State::opening;

@@ -1,7 +1,7 @@
 // WsConnection: the read loop, closing, server shutdown and the TWS grace
 // (see ws_connection.hpp for the roles of the other files).
 #include "http/ws_connection.hpp"
-#include "http/socket_progress.hpp"
+#include "http/slow_close.hpp"
 
 #include "stream/tick_json.hpp"
 #include "ws/ws_messages.hpp"
@@ -106,32 +106,12 @@ void WsConnection::close_with(std::uint16_t code, std::string reason) {
 
 void WsConnection::force_close_after(std::chrono::milliseconds delay,
                                      std::chrono::milliseconds at_most) {
-  close_deadline_ = std::chrono::steady_clock::now() + at_most;
-  close_mark_ = acked();
-  arm_close_timer(delay);
-}
-
-std::uint64_t WsConnection::acked() {
-  auto& socket = beast::get_lowest_layer(ws_);
-  if (!socket.is_open()) return 0;
-  return bytes_acked(socket.native_handle()).value_or(0);
-}
-
-void WsConnection::arm_close_timer(std::chrono::milliseconds delay) {
-  close_timer_.expires_after(delay);
-  close_timer_.async_wait([self = shared_from_this(), delay](boost::system::error_code ec) {
-    if (ec) return;
-    // A slow client that is still reading what was written before the
-    // close frame is given more time (it is owed the error and the close
-    // code); one that reads nothing is not.
-    const auto acked = self->acked();
-    if (acked > self->close_mark_ && std::chrono::steady_clock::now() < self->close_deadline_) {
-      self->close_mark_ = acked;
-      self->arm_close_timer(delay);
-      return;
-    }
-    self->terminate("close timed out");
-  });
+  // A slow client that is still reading what was written before the close
+  // frame is given more time (it is owed the error and the close code); one
+  // that reads nothing is not.
+  close_when_reading_stops(close_timer_, beast::get_lowest_layer(ws_), delay,
+                           std::chrono::steady_clock::now() + at_most,
+                           [self = shared_from_this()] { self->terminate("close timed out"); });
 }
 
 void WsConnection::terminate(const std::string& why) {

@@ -111,9 +111,6 @@ private:
   /// (it acknowledged more bytes meanwhile: then again after `delay`, up to
   /// `at_most` in all).
   void force_close_after(std::chrono::milliseconds delay, std::chrono::milliseconds at_most);
-  void arm_close_timer(std::chrono::milliseconds delay);
-  /// Bytes the client has acknowledged (socket_progress.hpp); 0 when closed.
-  std::uint64_t acked();
   void terminate(const std::string& why);
   void shutdown_now();
   void arm_tws_grace();
@@ -189,12 +186,11 @@ private:
 
   std::map<std::string, std::shared_ptr<WsSubscription>> subs_; // by request_id, opening too
   std::uint64_t registry_id_ = 0;
-  std::size_t tws_down_ = 0;       // subscriptions that lost TWS
-  std::size_t queued_control_ = 0; // control messages appended while the socket was busy
+  std::size_t tws_down_ = 0;             // subscriptions that lost TWS
+  std::size_t queued_control_ = 0;       // control messages appended while the socket was busy
+  std::int64_t written_received_ns_ = 0; // the oldest live tick not yet written (metrics)
   int invalid_in_a_row_ = 0;
   std::uint16_t close_code_ = 0;
-  std::chrono::steady_clock::time_point close_deadline_; // force_close_after: the last moment
-  std::uint64_t close_mark_ = 0; // bytes the client had acknowledged at the last check
   Phase phase_ = Phase::handshaking;
   bool deflate_ = false; // permessage-deflate negotiated: ticks go compressed
   bool counted_ = false; // counted in WsStats as an open connection

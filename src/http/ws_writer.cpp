@@ -1,9 +1,12 @@
 // WsConnection, the writer: control messages and the subscriptions' logs
 // into the socket buffer, whole frames, one socket write per batch; the
 // window and slow-consumer rule of stream::ClientStream, per connection
-// (see ws_connection.hpp).
+// (see ws_connection.hpp). The delivery latency (GET /metrics) is observed
+// when the socket buffer has handed everything to the kernel, for the
+// oldest live tick it held.
 #include "http/ws_connection.hpp"
 
+#include "http/metrics_registry.hpp"
 #include "stream/tick_json.hpp"
 #include "ws/ws_messages.hpp"
 
@@ -65,6 +68,10 @@ void WsConnection::pump() {
       auto& client = sub->client();
       sub->read(out.buffer(), out.high_water(), now);
       messages += sub->take_messages();
+      // The oldest live tick not yet written, for the delivery latency.
+      if (const auto r = client.take_oldest_received();
+          r != 0 && (written_received_ns_ == 0 || r < written_received_ns_))
+        written_received_ns_ = r;
       if (client.finished()) {
         finished.push_back(sub);
         continue;
@@ -87,6 +94,7 @@ void WsConnection::pump() {
   }
   if (phase_ != Phase::open) return;
   if (out.buffered() == 0) {
+    observe_delivery(std::exchange(written_received_ns_, 0));
     queued_control_ = 0;
     // Everything read went out: a subscription at its log's head is not
     // behind.
@@ -102,7 +110,10 @@ void WsConnection::on_flushed(boost::system::error_code ec) {
     terminate("write: " + ec.message());
     return;
   }
-  if (socket_buffer().buffered() == 0) queued_control_ = 0;
+  if (socket_buffer().buffered() == 0) {
+    observe_delivery(std::exchange(written_received_ns_, 0));
+    queued_control_ = 0;
+  }
   pump();
 }
 

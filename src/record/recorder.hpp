@@ -77,6 +77,7 @@ struct RecorderHealth {
   bool degraded = false;
   std::string message; // why (disk full, fallen behind)
   std::uint64_t pending_rows = 0;
+  std::uint64_t write_errors = 0; // failed writes of the record since start
 };
 
 class Recorder : public std::enable_shared_from_this<Recorder> {

@@ -81,6 +81,10 @@ void WriterQueue::run(Recorder::Impl& impl) {
     if (!batch.empty()) {
       auto err = impl.store->write(batch);
       if (err) {
+        {
+          const std::lock_guard lock(impl.mutex);
+          ++impl.health_state.write_errors;
+        }
         if (!failing)
           spdlog::error("recorder: cannot write {} ticks: {}", batch.size(), err->message);
         failing = true;

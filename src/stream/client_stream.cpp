@@ -69,7 +69,7 @@ void ClientStream::start(const OpenResult& opened, std::string& out) {
 
 bool ClientStream::history_tick() {
   ++ticks_sent_;
-  if (counters_) counters_->ticks_sent.fetch_add(1, std::memory_order_relaxed);
+  if (counters_) counters_->add_sent(1);
   if (options_.limit && ticks_sent_ >= static_cast<std::uint64_t>(*options_.limit)) return false;
   return true;
 }
@@ -137,7 +137,7 @@ void ClientStream::announce_loss(std::string& out) {
 
 void ClientStream::count_drops(std::uint64_t n) {
   dropped_ += n;
-  if (counters_) counters_->dropped.fetch_add(n, std::memory_order_relaxed);
+  if (counters_) counters_->add_dropped(n);
 }
 
 const LogEntry* ClientStream::next(std::uint64_t& head, Clock::time_point now) {
@@ -165,6 +165,8 @@ std::size_t ClientStream::read(std::string& out, std::size_t budget, Clock::time
     announce_loss(out); // right before the first event after the gap
     last_seq_ = e->seq;
     if (e->is_tick()) {
+      if (oldest_received_ns_ == 0 && cursor_.position() >= live_from_)
+        oldest_received_ns_ = e->received_ns;
       encoder_.tick(out, *e, cursor_, head);
       cursor_.advance();
       ++ticks;
@@ -179,7 +181,7 @@ std::size_t ClientStream::read(std::string& out, std::size_t budget, Clock::time
       cursor_.advance();
     }
   }
-  if (ticks > 0 && counters_) counters_->ticks_sent.fetch_add(ticks, std::memory_order_relaxed);
+  if (ticks > 0 && counters_) counters_->add_sent(ticks);
   return ticks;
 }
 
@@ -216,6 +218,15 @@ std::size_t ClientStream::read_sse(SseBatch& b, std::size_t budget, Clock::time_
           n = left;
         }
       }
+      if (oldest_received_ns_ == 0) {
+        // The first tick of the run (a notice may lead it).
+        for (auto at = from; at < end; ++at) {
+          if (const LogEntry& x = cursor_.at(at); x.is_tick()) {
+            oldest_received_ns_ = x.received_ns;
+            break;
+          }
+        }
+      }
       b.add_view(std::string_view(
           e->sse.data(),
           static_cast<std::size_t>(last->sse.data() + last->sse.size() - e->sse.data())));
@@ -230,7 +241,7 @@ std::size_t ClientStream::read_sse(SseBatch& b, std::size_t budget, Clock::time_
     }
   }
   cursor_.keep_chunks(nullptr);
-  if (ticks > 0 && counters_) counters_->ticks_sent.fetch_add(ticks, std::memory_order_relaxed);
+  if (ticks > 0 && counters_) counters_->add_sent(ticks);
   return ticks;
 }
 
@@ -278,6 +289,7 @@ void ClientStream::end_slow(std::string& out) {
     }
   }
   slow_ = true;
+  if (counters_) counters_->slow_consumer_end();
   fail(out, "SLOW_CONSUMER",
        "The client did not read fast enough: " + std::to_string(dropped_) +
            " ticks were dropped and the stream is closed",

@@ -39,6 +39,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace stream {
 
@@ -174,6 +175,10 @@ public:
   std::uint64_t ticks_sent() const { return ticks_sent_; }
   std::uint64_t dropped() const { return dropped_; }
   std::uint64_t position() const { return cursor_.position(); }
+  /// When the oldest live tick read since the last call was received
+  /// (LogEntry::received_ns; 0: none read), and forgets it. A session takes
+  /// it when it writes what it read (the delivery latency metric).
+  std::int64_t take_oldest_received() { return std::exchange(oldest_received_ns_, 0); }
 
 private:
   /// Where the cursor may be at the least: the window's start, the oldest
@@ -199,7 +204,8 @@ private:
   std::uint64_t last_seq_ = 0;  // sequence number of the last tick read or skipped
   std::uint64_t ticks_sent_ = 0;
   std::uint64_t dropped_ = 0;
-  std::uint64_t unannounced_ = 0; // ticks skipped and not yet announced
+  std::uint64_t unannounced_ = 0;       // ticks skipped and not yet announced
+  std::int64_t oldest_received_ns_ = 0; // take_oldest_received()
   std::optional<Clock::time_point> behind_since_;
   bool started_ = false;
   bool finished_ = false;

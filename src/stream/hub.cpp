@@ -275,6 +275,7 @@ void Hub::Impl::attach(const std::shared_ptr<Subscription>& s, PendingOpen p, bo
   r.contract = s->contract;
   r.stream_key = s->stream_key;
   r.counters = std::make_shared<ClientCounters>();
+  if (!p.request.internal) r.counters->stream = s->totals;
   r.log = s->log;
   if (p.request.loop) r.readers = s->log->readers(*p.request.loop);
   const std::uint64_t head = s->log->head();
@@ -407,6 +408,9 @@ HubSnapshot Hub::Impl::snapshot() const {
     u.clients = s->clients.size() - s->internal_clients;
     u.tracked = s->internal_clients > 0;
     u.req_id = s->req_id;
+    u.ticks_sent = s->totals->ticks_sent.load(std::memory_order_relaxed);
+    u.dropped = s->totals->dropped.load(std::memory_order_relaxed);
+    u.slow_consumer_ends = s->totals->slow_consumer_ends.load(std::memory_order_relaxed);
     switch (s->state) {
     case Subscription::State::pending: u.state = "starting"; break;
     case Subscription::State::live: u.state = "live"; break;

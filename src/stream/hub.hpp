@@ -59,10 +59,33 @@ enum class EndReason {
   failed,   // the upstream subscription failed (TWS error): `error`, then end
 };
 
+/// Totals of one upstream subscription over all its client streams, those
+/// that ended included (metrics: deliveries, drops, slow-consumer ends).
+/// Written by the clients' sessions with relaxed atomics, read by snapshots.
+struct StreamTotals {
+  std::atomic<std::uint64_t> ticks_sent{0};
+  std::atomic<std::uint64_t> dropped{0};
+  std::atomic<std::uint64_t> slow_consumer_ends{0};
+};
+
 /// Counters of one client stream, written by its session, read by snapshots.
 struct ClientCounters {
   std::atomic<std::uint64_t> ticks_sent{0};
   std::atomic<std::uint64_t> dropped{0};
+  /// Its subscription's totals (not set for the recorder, an internal client).
+  std::shared_ptr<StreamTotals> stream;
+
+  void add_sent(std::uint64_t n) {
+    ticks_sent.fetch_add(n, std::memory_order_relaxed);
+    if (stream) stream->ticks_sent.fetch_add(n, std::memory_order_relaxed);
+  }
+  void add_dropped(std::uint64_t n) {
+    dropped.fetch_add(n, std::memory_order_relaxed);
+    if (stream) stream->dropped.fetch_add(n, std::memory_order_relaxed);
+  }
+  void slow_consumer_end() {
+    if (stream) stream->slow_consumer_ends.fetch_add(1, std::memory_order_relaxed);
+  }
 };
 
 /// A client stream as the Hub sees it (an SSE session, a WebSocket
@@ -152,6 +175,10 @@ struct HubSnapshot {
     /// (the contract's trading hours say the market is closed).
     std::string state;
     bool tracked = false; // kept open by the recorder
+    // Over every client stream it had (StreamTotals).
+    std::uint64_t ticks_sent = 0;
+    std::uint64_t dropped = 0;
+    std::uint64_t slow_consumer_ends = 0;
   };
   struct ClientInfo {
     std::uint64_t id = 0;

@@ -77,6 +77,8 @@ struct Subscription {
   std::string started_iso;
   std::int64_t started_unix = 0;
   std::uint64_t ticks = 0;
+  /// What its client streams were sent, dropped, ended slow (metrics).
+  std::shared_ptr<StreamTotals> totals = std::make_shared<StreamTotals>();
   RateMeter rate;
   Clock::time_point last_activity{}; // last tick, or the last (re)request
   Clock::time_point last_request{};  // for IB's one identical request per 15 s

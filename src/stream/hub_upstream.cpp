@@ -311,7 +311,9 @@ void Hub::Impl::on_tick(const std::shared_ptr<Subscription>& s, std::uint64_t ep
                        std::chrono::duration_cast<std::chrono::microseconds>(
                            std::chrono::system_clock::now().time_since_epoch())
                            .count());
-  s->log->append(EntryKind::tick, sse_scratch_, ws_scratch_, {}, record_scratch_);
+  s->log->append(
+      EntryKind::tick, sse_scratch_, ws_scratch_, {}, record_scratch_,
+      std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count());
   s->log->publish();
   ++s->ticks;
   ++total_ticks_;

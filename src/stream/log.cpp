@@ -154,7 +154,8 @@ Log::Log(std::uint64_t seq_base, LogLimits limits)
 Log::~Log() = default;
 
 std::uint64_t Log::append(EntryKind kind, std::string_view sse, std::string_view ws,
-                          std::string_view code, std::string_view record) {
+                          std::string_view code, std::string_view record,
+                          std::int64_t received_ns) {
   const std::size_t other = ws.size() + code.size() + record.size();
   const std::size_t need = sse.size() + other;
   Chunk* c = chunks_.empty() ? nullptr : chunks_.back().get();
@@ -181,6 +182,7 @@ std::uint64_t Log::append(EntryKind kind, std::string_view sse, std::string_view
   e.ws = put(other_at, ws);
   e.code = put(other_at + ws.size(), code);
   e.record = put(other_at + ws.size() + code.size(), record);
+  e.received_ns = received_ns;
   c->sse_used += sse.size();
   c->other_used += other;
   ++c->count;

@@ -61,6 +61,9 @@ struct LogEntry {
   /// A tick's fields and receive time, packed (tick_fields.hpp): what the
   /// recorder stores. Empty for notices (and for ticks appended without).
   std::string_view record;
+  /// A tick: when the server received it from TWS (steady clock, ns since
+  /// its epoch; 0 = unknown). The delivery latency metric reads it.
+  std::int64_t received_ns = 0;
 
   bool is_tick() const { return kind == EntryKind::tick; }
 };
@@ -130,8 +133,10 @@ public:
   /// Appends an event (the bytes are copied); a tick takes the next
   /// sequence number. Returns the entry's position. Not visible to readers
   /// before publish().
+  /// `received_ns`: LogEntry::received_ns.
   std::uint64_t append(EntryKind kind, std::string_view sse, std::string_view ws,
-                       std::string_view code = {}, std::string_view record = {});
+                       std::string_view code = {}, std::string_view record = {},
+                       std::int64_t received_ns = 0);
   /// Makes what was appended visible and wakes the reader groups.
   void publish();
   /// The reader group of `loop` (made on first use).

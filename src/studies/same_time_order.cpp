@@ -20,6 +20,10 @@ void sort_for_applying(std::vector<SameTimeOrder::Item>& items) {
 } // namespace
 
 std::vector<SameTimeOrder::Item> SameTimeOrder::push(StreamEvent event, std::string line) {
+  std::string& last_stamp =
+      std::holds_alternative<Trade>(event.tick) ? last_trade_stamp_ : last_quote_stamp_;
+  if (event.timestamp < last_stamp) event.timestamp = last_stamp;
+  else last_stamp = event.timestamp;
   // Everything stamped before the newcomer is complete: released.
   std::vector<Item> out;
   auto older = std::stable_partition(held_.begin(), held_.end(), [&](const Item& i) {

@@ -15,6 +15,12 @@
 // later timestamp arrives, or flush() (live: shortly after the last arrival;
 // replay: at the end of the file).
 //
+// Each stream's ticks come in order, but the server stamps ticks read from
+// its record (`since=`, `duration=`) with the time it sends them: at the
+// switch to live a tick may carry an earlier stamp than the record's last.
+// It keeps its place in its stream: it is ordered at its stream's latest
+// stamp (trades and quotes are the two streams).
+//
 // A value type; not thread-safe.
 #pragma once
 
@@ -39,7 +45,9 @@ public:
   bool empty() const { return held_.empty(); }
 
 private:
-  std::vector<Item> held_; // in arrival order
+  std::vector<Item> held_;       // in arrival order
+  std::string last_trade_stamp_; // the latest stamp of each stream
+  std::string last_quote_stamp_;
 };
 
 } // namespace studies

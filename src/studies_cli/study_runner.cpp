@@ -58,15 +58,7 @@ bool StudyRunner::on_tick(const studies::StreamEvent& ev, std::string_view recor
   const auto* quote = std::get_if<studies::Quote>(&ev.tick);
   const bool wanted = (trade && trade->tick_type == o_.trade_type) || (quote && o_.quotes);
   if (!wanted) return true;
-  // A stream's ticks come in order, but the server stamps ticks read from
-  // its record (--since) with the time it sends them: at the switch to live
-  // a tick may carry an earlier stamp than the record's last. It keeps its
-  // place in its stream: ordered at that stamp (same_time_order.hpp).
-  studies::StreamEvent e = ev;
-  std::string& last_stamp = trade ? last_trade_stamp_ : last_quote_stamp_;
-  if (e.timestamp < last_stamp) e.timestamp = last_stamp;
-  else last_stamp = e.timestamp;
-  for (const auto& item : order_.push(std::move(e), std::string(record_line)))
+  for (const auto& item : order_.push(ev, std::string(record_line)))
     if (!apply(item.event, item.line)) return false;
   return true;
 }

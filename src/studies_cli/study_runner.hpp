@@ -68,8 +68,6 @@ private:
   long long trades_ = 0;
   long long trades_at_last_summary_ = 0;
   long long other_contracts_ = 0;
-  std::string last_trade_stamp_; // the latest server stamp of each stream
-  std::string last_quote_stamp_;
   bool finished_ = false;
   std::string line_;
 };

@@ -213,6 +213,7 @@ void Client::Impl::on_frame(std::string_view payload) {
     return;
   }
   auto decoded = decode_message(payload, info_.server_version);
+  if (cfg_.message_counts) cfg_.message_counts->add(decoded.msg_id);
   if (decoded.error) {
     spdlog::warn("skipping malformed TWS message (id {}): {}: [{}]", decoded.msg_id,
                  decoded.error.message(), printable_payload(payload));

@@ -18,6 +18,8 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -28,6 +30,21 @@
 #include <vector>
 
 namespace tws {
+
+/// Messages received from TWS after the handshake, by message id (ids of
+/// 256 and above count in the last slot). The client adds with relaxed
+/// atomics on its executor; anyone may read them (a metrics scrape). One
+/// object may outlive and be shared by successive clients.
+struct MessageCounts {
+  static constexpr std::size_t kSlots = 256;
+  std::array<std::atomic<std::uint64_t>, kSlots> by_id{};
+  void add(int msg_id) {
+    const auto slot = msg_id < 0 || static_cast<std::size_t>(msg_id) >= kSlots
+                          ? kSlots - 1
+                          : static_cast<std::size_t>(msg_id);
+    by_id[slot].fetch_add(1, std::memory_order_relaxed);
+  }
+};
 
 struct ClientConfig {
   std::string host = "127.0.0.1";
@@ -46,6 +63,8 @@ struct ClientConfig {
   int max_messages_per_second = 45;
   /// Contract details requests fail with ClientError::timeout after this.
   std::chrono::milliseconds request_timeout{10000};
+  /// When set, every message received is counted here (metrics).
+  std::shared_ptr<MessageCounts> message_counts;
 };
 
 /// What the connected session looks like.

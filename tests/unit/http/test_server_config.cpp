@@ -45,7 +45,7 @@ TEST(ServerConfig, DefaultsAreTheApiTable) {
   EXPECT_EQ(c.ws_max_message_bytes, 1048576);
   EXPECT_EQ(c.ws_tws_grace, 60);
   EXPECT_EQ(c.ws_idle_timeout, 300);
-  EXPECT_EQ(http::server_settings().size(), 27u);
+  EXPECT_EQ(http::server_settings().size(), 29u); // ... IB_STREAM_METRICS, _METRICS_PUBLIC
   EXPECT_EQ(c.data_dir, "./data");
   EXPECT_EQ(c.retention_days, 30);
   EXPECT_TRUE(c.track.empty());

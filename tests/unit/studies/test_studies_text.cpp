@@ -195,3 +195,20 @@ TEST(StudiesSameTimeOrder, AnEarlierStampedTradeArrivingLateStillGoesFirst) {
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].line, "q2");
 }
+
+TEST(StudiesSameTimeOrder, ATickStampedBeforeItsStreamsLastKeepsItsPlace) {
+  // The record's last trade was stamped when it was sent (100); the first
+  // live trade carries IB's earlier receive stamp (050): it stays after it,
+  // and after the quote stamped 080, as in its stream.
+  SameTimeOrder o;
+  EXPECT_TRUE(o.push(stamped_event("2024-01-15T14:30:00.100Z", true), "T1").empty());
+  EXPECT_TRUE(o.push(stamped_event("2024-01-15T14:30:00.080Z", false), "q1").empty());
+  auto out = o.push(stamped_event("2024-01-15T14:30:00.050Z", true), "T2");
+  ASSERT_EQ(out.size(), 1u); // ordered at 100: the quote at 080 is complete
+  EXPECT_EQ(out[0].line, "q1");
+  out = o.flush();
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].line, "T1");
+  EXPECT_EQ(out[1].line, "T2");
+  EXPECT_EQ(out[1].event.timestamp, "2024-01-15T14:30:00.100Z");
+}
