@@ -85,6 +85,39 @@ std::optional<int> parse_contract_id(std::string_view text) {
   return static_cast<int>(*v);
 }
 
+std::variant<std::map<std::string, std::string>, ApiError>
+collect_query_params(std::string_view query, std::initializer_list<std::string_view> known) {
+  std::map<std::string, std::string> params;
+  auto parsed = boost::urls::parse_query(query);
+  if (!parsed) return invalid("Malformed query string", std::string(query));
+  for (const auto& p : *parsed) {
+    const std::string key = p.key.decode();
+    bool wanted = false;
+    for (const auto k : known) wanted = wanted || key == k;
+    if (!wanted) continue; // unknown parameters are ignored
+    if (!p.has_value) return invalid("Parameter '" + key + "' needs a value");
+    if (!params.emplace(key, p.value.decode()).second)
+      return invalid("Parameter '" + key + "' is repeated; give it once");
+  }
+  return params;
+}
+
+std::optional<ApiError> parse_stream_limits(const std::map<std::string, std::string>& params,
+                                            std::optional<int>& limit, int& timeout_seconds) {
+  if (auto it = params.find("limit"); it != params.end()) {
+    int v = 0;
+    if (auto err = parse_ranged("limit", it->second, kMinLimit, kMaxLimit, v)) return err;
+    limit = v;
+  }
+  if (auto it = params.find("timeout"); it != params.end()) {
+    if (auto err = parse_ranged("timeout", it->second, kMinTimeout, kMaxTimeout, timeout_seconds))
+      return err;
+  }
+  if (auto it = params.find("format"); it != params.end() && it->second != "sse")
+    return invalid("Invalid format '" + it->second + "': must be sse");
+  return std::nullopt;
+}
+
 std::variant<StreamRequest, ApiError>
 parse_stream_request(std::string_view contract_segment,
                      std::optional<std::string_view> tick_type_segment, std::string_view query,
@@ -99,22 +132,15 @@ parse_stream_request(std::string_view contract_segment,
                    "': must be a positive integer up to 2147483647 (an IB conId)");
   req.contract_id = *con_id;
 
-  // Collect the parameters we know; a repeated one is an error.
-  static const char* const kKnown[] = {"tick_type", "limit",         "timeout",
-                                       "format",    "last_event_id", "since"};
-  std::map<std::string, std::string> params;
-  auto parsed = boost::urls::parse_query(query);
-  if (!parsed) return invalid("Malformed query string", std::string(query));
-  for (const auto& p : *parsed) {
-    const std::string key = p.key.decode();
-    bool known = false;
-    for (const char* k : kKnown) known = known || key == k;
-    if (!known) continue;                                  // unknown parameters are ignored
-    if (key == "tick_type" && tick_type_segment) continue; // the path decides
-    if (!p.has_value) return invalid("Parameter '" + key + "' needs a value");
-    if (!params.emplace(key, p.value.decode()).second)
-      return invalid("Parameter '" + key + "' is repeated; give it once");
-  }
+  // The parameters we know; with a {tick_type} segment the path decides
+  // and a tick_type parameter is ignored like any unknown one.
+  auto collected =
+      tick_type_segment
+          ? collect_query_params(query, {"limit", "timeout", "format", "last_event_id", "since"})
+          : collect_query_params(
+                query, {"tick_type", "limit", "timeout", "format", "last_event_id", "since"});
+  if (auto* err = std::get_if<ApiError>(&collected)) return *err;
+  const auto& params = std::get<std::map<std::string, std::string>>(collected);
 
   std::string tick_text = tick_type_segment ? std::string(*tick_type_segment) : "Last";
   if (auto it = params.find("tick_type"); it != params.end()) tick_text = it->second;
@@ -124,18 +150,7 @@ parse_stream_request(std::string_view contract_segment,
                    "': must be one of Last, AllLast, BidAsk, MidPoint");
   req.tick_type = *type;
 
-  if (auto it = params.find("limit"); it != params.end()) {
-    int v = 0;
-    if (auto err = parse_ranged("limit", it->second, kMinLimit, kMaxLimit, v)) return *err;
-    req.limit = v;
-  }
-  if (auto it = params.find("timeout"); it != params.end()) {
-    if (auto err =
-            parse_ranged("timeout", it->second, kMinTimeout, kMaxTimeout, req.timeout_seconds))
-      return *err;
-  }
-  if (auto it = params.find("format"); it != params.end() && it->second != "sse")
-    return invalid("Invalid format '" + it->second + "': must be sse");
+  if (auto err = parse_stream_limits(params, req.limit, req.timeout_seconds)) return *err;
 
   if (last_event_id_header) {
     if (auto err =

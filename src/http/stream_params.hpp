@@ -8,6 +8,8 @@
 #include "tws/messages.hpp"
 
 #include <cstdint>
+#include <initializer_list>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -47,6 +49,18 @@ std::optional<ApiError> parse_since(const std::string& text, std::optional<std::
 
 /// A conId: a positive integer that fits a signed 32-bit int.
 std::optional<int> parse_contract_id(std::string_view text);
+
+/// The parameters of raw query `query` named in `known`, percent-decoded
+/// (others are ignored, api.md §2); 400 INVALID_PARAMETER for a malformed
+/// query, a known parameter without a value or given twice.
+std::variant<std::map<std::string, std::string>, ApiError>
+collect_query_params(std::string_view query, std::initializer_list<std::string_view> known);
+
+/// `limit`, `timeout` and `format` of a streaming response (api.md §2,
+/// the same ranges for every SSE stream), from collect_query_params()'s
+/// map into `limit` / `timeout_seconds` (left as they are when absent).
+std::optional<ApiError> parse_stream_limits(const std::map<std::string, std::string>& params,
+                                            std::optional<int>& limit, int& timeout_seconds);
 
 /// Validates one stream request.
 /// - `contract_segment`: the {contract_id} path segment (percent-decoded).
