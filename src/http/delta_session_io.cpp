@@ -4,6 +4,7 @@
 #include "http/delta_session.hpp"
 
 #include "http/slow_close.hpp"
+#include "http/sse_timing.hpp"
 #include "stream/sse_events.hpp"
 #include "stream/tick_json.hpp"
 
@@ -18,14 +19,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// The SSE session's timings (sse_session.cpp), for the same behaviour.
-constexpr auto kWriteTimeout = 30s;
-constexpr auto kBehindCheck = 1s;
-constexpr auto kLingerAfterLast = 2s;
-constexpr auto kSlowConsumerGrace = 5s;
-constexpr auto kSlowConsumerMax = 60s;
-/// An output buffer grown beyond this is released once written.
-constexpr std::size_t kKeepCapacity = 64 * 1024;
+using namespace sse_timing; // the SSE session's timings, for the same behaviour
 
 void release_if_big(std::string& s) {
   if (s.capacity() > kKeepCapacity) std::string().swap(s);

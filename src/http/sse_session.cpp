@@ -4,6 +4,7 @@
 #include "http/response.hpp"
 #include "http/server_log.hpp"
 #include "http/slow_close.hpp"
+#include "http/sse_timing.hpp"
 #include "stream/tick_json.hpp"
 
 #include <boost/asio/post.hpp>
@@ -19,21 +20,10 @@ using namespace std::chrono_literals;
 
 namespace {
 
-/// A client that takes longer than this to accept one write is gone.
-constexpr auto kWriteTimeout = 30s;
-/// While a write waits for the client: how often the window is checked.
-constexpr auto kBehindCheck = 1s;
-/// After the last frame: how long the client may take to close its end.
-constexpr auto kLingerAfterLast = 2s;
-/// A slow consumer's connection closes this long after its error unless
-/// the client is still reading (then again, up to kSlowConsumerMax in all).
-constexpr auto kSlowConsumerGrace = 5s;
-constexpr auto kSlowConsumerMax = 60s;
+using namespace sse_timing;
 /// Bytes read from the log for one write (a resume replay goes out in
-/// several); an output buffer grown beyond kKeepCapacity is released once
-/// written, so a burst does not pin memory on a quiet client.
+/// several).
 constexpr std::size_t kBatchBytes = 256 * 1024;
-constexpr std::size_t kKeepCapacity = 64 * 1024;
 /// Reading rounds per pump: after them, what is left waits its turn.
 constexpr int kMaxRounds = 8;
 /// Rows of the record per page of a history before live.
