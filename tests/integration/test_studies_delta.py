@@ -21,10 +21,6 @@ clients"): a client that reads far less than its delta stream sends is
 ended with `error` SLOW_CONSUMER, and both of its client streams leave.
 """
 import json
-import os
-import shutil
-import tempfile
-import time
 import unittest
 
 from serverproc import Server, sim_admin
@@ -32,7 +28,7 @@ from simproc import Simulator
 from streamwatch import ServerCase, Sim
 from test_slow_clients import FAST, SlowReader, sse_events, sse_request
 from test_studies import CONTRACT, json_lines, start_studies
-from test_studies_history import HIST_RATE, HIST_SEED, record_trades, trades_of
+from test_studies_history import RecordedContract, record_trades, trades_of
 
 AAPL = 265598
 
@@ -139,36 +135,8 @@ class DeltaLive(unittest.TestCase):
             self.assertEqual(r.json()["error"]["code"], "TWS_UNAVAILABLE")
 
 
-class DeltaRecorded(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.data_dir = tempfile.mkdtemp(prefix="ibs-delta-record-")
-        cls.sim = Sim(seed=HIST_SEED, start_time=int(time.time()) - 2, rate=HIST_RATE,
-                      extra=("--clock", "wall"))
-        try:
-            cls.server = Server(cls.sim, args=("--data-dir", cls.data_dir, "--linger-ms", 200,
-                                               "--track", f"{CONTRACT}:BidAsk,Last"))
-        except BaseException:
-            cls.sim.stop()
-            raise
-        try:
-            cls.server.wait_for(lambda: cls.recorded("Last") >= 30 and cls.recorded("BidAsk") >= 30,
-                                timeout=30, what="30 trades and 30 quotes recorded")
-        except BaseException:
-            cls.tearDownClass()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.cleanup()
-        cls.sim.stop()
-        shutil.rmtree(cls.data_dir, ignore_errors=True)
-
-    @classmethod
-    def recorded(cls, tick_type):
-        _, body = cls.server.json("/tracked")
-        return next((t["ticks_recorded"] for t in body["tracked"]
-                     if t["contract_id"] == CONTRACT and t["tick_type"] == tick_type), 0)
+class DeltaRecorded(RecordedContract):
+    min_recorded = 30
 
     def history(self):
         r = self.server.get(f"/history/{CONTRACT}/Last",

@@ -113,13 +113,16 @@ class FakeReplayServer:
         self.thread.join(5)
 
 
-class StudiesHistory(unittest.TestCase):
-    """One wall-clock market (--clock wall: fixed by time) recorded by one
-    ib-stream-server (--track CONTRACT:BidAsk,Last) for the whole class."""
+class RecordedContract(unittest.TestCase):
+    """A seeded wall-clock simulator (HIST_SEED, HIST_RATE) and an
+    ib-stream-server recording CONTRACT's BidAsk and Last for the whole
+    class, which starts once `min_recorded` of each are recorded."""
+
+    min_recorded = 40
 
     @classmethod
     def setUpClass(cls):
-        cls.data_dir = tempfile.mkdtemp(prefix="ibs-studies-record-")
+        cls.data_dir = tempfile.mkdtemp(prefix="ibs-record-")
         cls.start_time = int(time.time()) - 2
         cls.sim = Sim(seed=HIST_SEED, start_time=cls.start_time, rate=HIST_RATE,
                       extra=("--clock", "wall"))
@@ -130,8 +133,9 @@ class StudiesHistory(unittest.TestCase):
             cls.sim.stop()
             raise
         try:
-            cls.server.wait_for(lambda: cls.recorded("Last") >= 40 and cls.recorded("BidAsk") >= 40,
-                                timeout=30, what="40 trades and 40 quotes recorded")
+            n = cls.min_recorded
+            cls.server.wait_for(lambda: cls.recorded("Last") >= n and cls.recorded("BidAsk") >= n,
+                                timeout=30, what=f"{n} trades and {n} quotes recorded")
         except BaseException:
             cls.tearDownClass()
             raise
@@ -147,6 +151,11 @@ class StudiesHistory(unittest.TestCase):
         _, body = cls.server.json("/tracked")
         return next((t["ticks_recorded"] for t in body["tracked"]
                      if t["contract_id"] == CONTRACT and t["tick_type"] == tick_type), 0)
+
+
+class StudiesHistory(RecordedContract):
+    """One wall-clock market (--clock wall: fixed by time) recorded by one
+    ib-stream-server (--track CONTRACT:BidAsk,Last) for the whole class."""
 
     def history(self, **params):
         """The record's Last ticks (GET /history/{id}/Last, ndjson), in record order."""
