@@ -13,8 +13,10 @@
 #include <valijson/validator.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <map>
+#include <optional>
 #include <stdexcept>
 
 namespace ws {
@@ -102,6 +104,24 @@ std::string with_path(const std::string& path, const std::string& text) {
 
 std::string child_path(const std::string& path, std::string_view key) {
   return path.empty() ? std::string(key) : path + "." + std::string(key);
+}
+
+/// The path of the first number in `v` too large for a double (Boost.JSON
+/// parses 1e400 to infinity, which no JSON text can carry back), if any.
+std::optional<std::string> overflowing_number(const json::value& v, const std::string& path) {
+  if (v.is_double()) {
+    if (std::isfinite(v.get_double())) return std::nullopt;
+    return path;
+  }
+  if (v.is_array()) {
+    const auto& items = v.get_array();
+    for (std::size_t i = 0; i < items.size(); ++i)
+      if (auto p = overflowing_number(items[i], path + "[" + std::to_string(i) + "]")) return p;
+  } else if (v.is_object()) {
+    for (const auto& member : v.get_object())
+      if (auto p = overflowing_number(member.value(), child_path(path, member.key()))) return p;
+  }
+  return std::nullopt;
 }
 
 /// A number as the schema wrote it: 1, not 1.000000.
@@ -408,6 +428,10 @@ ValidationResult MessageValidator::validate(std::string_view text) const {
     return ValidationError{"message has more than " + std::to_string(k_max_values) +
                                " JSON values: no client message has that many",
                            "", id};
+
+  if (auto p = overflowing_number(doc, ""))
+    return ValidationError{
+        with_path(*p, "number is out of range (beyond +/-1.7976931348623157e308)"), *p, id};
 
   const auto* type_value = obj.if_contains("type");
   if (!type_value)

@@ -9,7 +9,8 @@
 // Invariants: the verdict is deterministic; an accepted message is within
 // the ranges its schema documents (ids 1..128 characters, contract_id
 // 1..2147483647, limit 1..10000, timeout 5..3600, 1..4 unique tick types,
-// a ping timestamp that is null, a number or a string of <= 64 characters)
+// a ping timestamp that is null, a finite number or a string of <= 64
+// characters)
 // and, written back as JSON, validates again to the same value; a refusal
 // carries the message's id exactly when it had a valid one, and its reply
 // is one JSON object.
@@ -95,7 +96,8 @@ json::object check_and_write(const ws::ClientMessage& message) {
           data["request_id"] = m.request_id;
         } else if constexpr (std::is_same_v<T, ws::Ping>) {
           const auto& ts = m.timestamp;
-          check(ts.is_null() || ts.is_number() ||
+          check(ts.is_null() ||
+                (ts.is_double() ? std::isfinite(ts.get_double()) : ts.is_number()) ||
                 (ts.is_string() && stream::utf8_length(ts.get_string()) <= 64));
           out["type"] = "ping";
           if (!ts.is_null()) out["timestamp"] = ts;

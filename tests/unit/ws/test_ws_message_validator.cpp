@@ -216,6 +216,22 @@ TEST(WsMessageValidator, OutOfRange) {
                "data.request_id: must be at least 1 characters long, got 0");
 }
 
+// A number beyond a double's range parses to infinity, which a reply (the pong
+// echoes the timestamp) could not write as JSON: refused wherever it is.
+TEST(WsMessageValidator, NumbersBeyondADoubleAreRefused) {
+  const std::string_view range = "number is out of range (beyond +/-1.7976931348623157e308)";
+  expect_error(R"({"type":"ping","id":"p","timestamp":173256786E780015})", "timestamp",
+               "timestamp: " + std::string(range));
+  expect_error(R"({"type":"ping","id":"p","timestamp":-1e400})", "timestamp",
+               "timestamp: " + std::string(range));
+  expect_error(R"({"type":"get_stats","id":"s","extra":[1,2,1e309]})", "extra[2]",
+               "extra[2]: " + std::string(range));
+  EXPECT_EQ(error_of(R"({"type":"ping","id":"p","timestamp":1e400})").id, "p");
+  // The largest finite double is a timestamp like any other.
+  EXPECT_TRUE(message_of<ws::Ping>(R"({"type":"ping","id":"p","timestamp":1.7976931348623157e308})")
+                  .timestamp.is_double());
+}
+
 TEST(WsMessageValidator, IdBoundsCountCharactersNotBytes) {
   std::string id;
   for (int i = 0; i < 128; ++i) id += "é"; // 2 bytes each
