@@ -19,7 +19,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       build-essential cmake pkg-config \
       libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev \
-      libcli11-dev libspdlog-dev libfmt-dev libvalijson-dev libsqlite3-dev \
+      libcli11-dev libspdlog-dev libfmt-dev libvalijson-dev libsqlite3-dev libnats-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY package.json package-lock.json ./
@@ -32,7 +32,8 @@ RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIBS_BUILD_TESTS=OFF
 FROM debian:bookworm-slim
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libsqlite3-0 libboost-json1.81.0 libboost-url1.81.0 libspdlog1.10 libfmt9 tzdata curl \
+      libsqlite3-0 libboost-json1.81.0 libboost-url1.81.0 libspdlog1.10 libfmt9 libnats3.4 \
+      tzdata curl \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --user-group --uid 10001 --home-dir /var/lib/ib-stream --no-create-home \
       --shell /usr/sbin/nologin ib-stream \

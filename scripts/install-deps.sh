@@ -14,6 +14,7 @@ packages=(
   libcli11-dev libspdlog-dev libfmt-dev libvalijson-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libsqlite3-dev sqlite3
+  libnats-dev nats-server # the NATS C client; the server for the scale-out tests
   python3 python3-requests python3-websockets python3-jsonschema
   nodejs npm
   chromium

@@ -219,4 +219,8 @@ std::string details_to_cache_json(const tws::ContractDetails& d) {
   return json::serialize(to_json(d));
 }
 
+json::object details_to_json(const tws::ContractDetails& d) { return to_json(d); }
+
+tws::ContractDetails details_from_json(const json::object& o) { return from_json(o); }
+
 } // namespace contracts

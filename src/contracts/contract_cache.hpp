@@ -8,6 +8,8 @@
 // Thread-safety: none; the ContractService uses it on its strand.
 #pragma once
 
+#include <boost/json/object.hpp>
+
 #include "tws/messages.hpp"
 
 #include <cstdint>
@@ -56,5 +58,9 @@ private:
 /// ContractDetails <-> the JSON object of the cache file (the fields the
 /// server shows and uses; order types and the like are not kept).
 std::string details_to_cache_json(const tws::ContractDetails& d);
+/// The same as a JSON object, and back (throws std::invalid_argument for an
+/// object that is not one: a field of the wrong type, no con_id).
+boost::json::object details_to_json(const tws::ContractDetails& d);
+tws::ContractDetails details_from_json(const boost::json::object& o);
 
 } // namespace contracts

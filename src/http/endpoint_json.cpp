@@ -1,6 +1,7 @@
 #include "http/endpoint_json.hpp"
 
 #include "http/history_params.hpp"
+#include "http/scaleout.hpp"
 #include "http/stream_params.hpp"
 #include "stream/json_text.hpp"
 #include "stream/json_writer.hpp"
@@ -221,12 +222,14 @@ std::string root_json(const ServerConfig& c) {
 }
 
 std::string health_json(const stream::HubSnapshot& s, const ServerConfig& c, double uptime,
-                        const record::RecorderHealth* recorder) {
+                        const record::RecorderHealth* recorder, const BusHealth* bus) {
   std::string out;
   JsonWriter w(out);
   const bool recorder_ok = !recorder || !recorder->degraded;
+  const bool bus_ok = !bus || bus->connected;
   w.begin_object()
-      .member("status", s.tws.connected && !s.shutting_down && recorder_ok ? "healthy" : "degraded")
+      .member("status",
+              s.tws.connected && !s.shutting_down && recorder_ok && bus_ok ? "healthy" : "degraded")
       .member("tws_connected", s.tws.connected)
       .key("tws")
       .begin_object()
@@ -263,6 +266,24 @@ std::string health_json(const stream::HubSnapshot& s, const ServerConfig& c, dou
         .member("tracked_streams", tracked)
         .member("data_dir", c.data_dir)
         .end_object();
+  }
+  if (bus) {
+    w.key("nats")
+        .begin_object()
+        .member("role", bus->role)
+        .member("node", bus->node)
+        .member("connected", bus->connected)
+        .member("server", bus->server);
+    if (bus->role == "publisher") {
+      w.member("leader", bus->leader)
+          .member("leader_name", bus->leader_name)
+          .member("ticks_published", bus->published)
+          .member("publish_failures", bus->publish_failures);
+      opt_string(w, "last_failure", bus->last_failure);
+    } else {
+      w.member("publisher_seen", bus->publisher_seen).member("publisher", bus->publisher);
+    }
+    w.end_object();
   }
   finish(w);
   return out;

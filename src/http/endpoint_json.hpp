@@ -18,11 +18,16 @@
 
 namespace http {
 
+struct BusHealth;
+
 /// GET /: name, version, description, endpoints, tick types, limits.
 std::string root_json(const ServerConfig& config);
 /// GET /health; `degraded` also when the recorder is (disk full, behind).
+/// `bus`: a scale-out node's link (the "nats" object; `degraded` while
+/// nats-server is unreachable).
 std::string health_json(const stream::HubSnapshot& snap, const ServerConfig& config,
-                        double uptime_seconds, const record::RecorderHealth* recorder = nullptr);
+                        double uptime_seconds, const record::RecorderHealth* recorder = nullptr,
+                        const BusHealth* bus = nullptr);
 /// GET /ready: whether streams can start; `ready` says which status to send.
 std::string ready_json(const stream::HubSnapshot& snap, bool draining, bool& ready);
 /// GET /stream/info: tick types, parameters, event types, limits.

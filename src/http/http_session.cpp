@@ -10,6 +10,7 @@
 #include "http/replay_session.hpp"
 #include "http/response.hpp"
 #include "http/router.hpp"
+#include "http/scaleout.hpp"
 #include "http/server_log.hpp"
 #include "http/sse_session.hpp"
 #include "http/stream_params.hpp"
@@ -230,7 +231,9 @@ private:
             std::chrono::duration<double>(std::chrono::steady_clock::now() - state_->started);
         const auto rec = state_->recorder ? std::optional(state_->recorder->health())
                                           : std::optional<record::RecorderHealth>();
-        respond(ok(health_json(s, state_->config, up.count(), rec ? &*rec : nullptr)));
+        const auto bus = state_->scaleout ? state_->scaleout->health() : std::nullopt;
+        respond(ok(health_json(s, state_->config, up.count(), rec ? &*rec : nullptr,
+                               bus ? &*bus : nullptr)));
       });
     case Endpoint::ready:
       return with_snapshot([this](const stream::HubSnapshot& s) {

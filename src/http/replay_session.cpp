@@ -110,22 +110,23 @@ public:
     watch_client();
     auto weak = weak_self();
     producing_ = true;
-    state_->history_workers.post([p = producer_, weak, ex = executor_] {
-      std::optional<ApiError> error;
-      std::vector<ReplayItem> items;
-      try {
-        if (!contract_recorded(*p->store, p->req.contract_id))
-          error = nothing_recorded(p->req.contract_id);
-        else items = p->piece();
-      } catch (const std::exception& e) {
-        spdlog::error("replay {}: {}", p->req.contract_id, e.what());
-        error = ApiError{500, "INTERNAL_ERROR", "Reading the record failed", ""};
-      }
-      asio::post(
-          ex, [weak, error = std::move(error), items = std::move(items), done = p->done]() mutable {
+    state_->history_workers.post(
+        [p = producer_, weak, ex = executor_, edge = is_edge(state_->config)] {
+          std::optional<ApiError> error;
+          std::vector<ReplayItem> items;
+          try {
+            if (!contract_recorded(*p->store, p->req.contract_id))
+              error = nothing_recorded(p->req.contract_id, edge);
+            else items = p->piece();
+          } catch (const std::exception& e) {
+            spdlog::error("replay {}: {}", p->req.contract_id, e.what());
+            error = ApiError{500, "INTERNAL_ERROR", "Reading the record failed", ""};
+          }
+          asio::post(ex, [weak, error = std::move(error), items = std::move(items),
+                          done = p->done]() mutable {
             if (auto self = weak.lock()) self->on_open(std::move(error), std::move(items), done);
           });
-    });
+        });
   }
 
 private:

@@ -5,6 +5,7 @@
 #include "http/event_loops.hpp"
 #include "http/listener.hpp"
 #include "http/metrics_registry.hpp"
+#include "http/scaleout.hpp"
 #include "http/server_state.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -23,6 +24,9 @@
 #include <iostream>
 #include <set>
 #include <thread>
+
+#include <signal.h>
+#include <unistd.h>
 
 namespace http {
 namespace asio = boost::asio;
@@ -164,8 +168,18 @@ int Server::run(const std::function<void(std::uint16_t)>& listening) {
       return 0;
     }
   };
+  // Scale-out: a publisher numbers from JetStream, an edge reads from it.
+  std::shared_ptr<ScaleOut> scaleout;
+  try {
+    scaleout = std::make_shared<ScaleOut>(config_, config_.listen_port, hub_cfg);
+  } catch (const std::exception& e) {
+    std::cerr << "ib-stream-server: IB_STREAM_NATS='" << config_.nats
+              << "' cannot be used: " << e.what() << "\n";
+    return 2;
+  }
   auto hub = stream::Hub::create(upstream_ioc.get_executor(), std::move(hub_cfg));
   auto state = std::make_shared<ServerState>(config_, hub, record);
+  state->scaleout = scaleout;
   state->recorder = record::Recorder::create(hub, record);
   contracts::ServiceConfig contracts_cfg;
   contracts_cfg.cache_file = std::filesystem::path(config_.data_dir) / "contracts.json";
@@ -183,7 +197,13 @@ int Server::run(const std::function<void(std::uint16_t)>& listening) {
               << config_.listen_port << ": " << e.code().message() << "\n";
     return 1;
   }
-  hub->start();
+  // A publisher that loses its lease stops (a supervisor restarts it as
+  // the standby): exit code 3.
+  std::atomic<bool> lost_lease{false};
+  scaleout->start(hub, [&lost_lease] {
+    lost_lease = true;
+    ::kill(::getpid(), SIGTERM);
+  });
   try {
     state->recorder->start(config_.track);
   } catch (const std::exception& e) {
@@ -244,7 +264,8 @@ int Server::run(const std::function<void(std::uint16_t)>& listening) {
   // socket belongs to `ioc`, destroyed first.
   upstream_ioc.restart();
   upstream_ioc.poll();
-  return 0;
+  scaleout->stop();
+  return lost_lease ? 3 : 0;
 }
 
 } // namespace http

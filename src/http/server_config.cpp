@@ -43,6 +43,11 @@ const std::vector<SettingName> kSettings = {
     {"IB_STREAM_TRACK", "--track"},
     {"IB_STREAM_METRICS", "--metrics"},
     {"IB_STREAM_METRICS_PUBLIC", "--metrics-public"},
+    {"IB_STREAM_NATS", "--nats"},
+    {"IB_STREAM_ROLE", "--role"},
+    {"IB_STREAM_NODE_NAME", "--node-name"},
+    {"IB_STREAM_NATS_MAX_AGE", "--nats-max-age"},
+    {"IB_STREAM_NATS_MAX_BYTES", "--nats-max-bytes"},
 };
 
 /// Settings that are on or off: their flag alone means on.
@@ -70,6 +75,9 @@ const std::vector<FlagInfo> kFlags = {
     {"--keepalive-seconds", "S", "SSE keep-alive comment after this much silence (default 15)"},
     {"--drain-seconds", "S", "on SIGINT/SIGTERM, time for clients to get `complete` (default 5)"},
     {"--backoff-max-ms", "MS", "cap of the TWS reconnect backoff (default 30000)"},
+    {"--lease-ms", "MS",
+     "publisher: the leader lease's ttl, the standby's takeover bound "
+     "(default 3000)"},
 };
 
 std::string describe(const std::string& source, const std::string& value) {
@@ -215,6 +223,41 @@ std::optional<std::string> apply(ServerConfig& c, const std::string& key, const 
   }
   if (key == "IB_STREAM_METRICS") return bool_in(src, v, c.metrics);
   if (key == "IB_STREAM_METRICS_PUBLIC") return bool_in(src, v, c.metrics_public);
+  if (key == "IB_STREAM_NATS") {
+    if (v.empty()) {
+      c.nats.clear(); // empty = a single node
+      return std::nullopt;
+    }
+    for (const auto& url : split_list(v))
+      if ((url.rfind("nats://", 0) != 0 && url.rfind("tls://", 0) != 0) || url.size() < 8 ||
+          url.find_first_of(" \t\r\n") != std::string::npos)
+        return describe(src, v) + "must be nats://HOST:PORT (a comma-separated list for a cluster)";
+    c.nats = v;
+    return std::nullopt;
+  }
+  if (key == "IB_STREAM_ROLE") {
+    if (!v.empty() && v != "publisher" && v != "edge")
+      return describe(src, v) + "must be publisher or edge (empty: edge with IB_STREAM_NATS)";
+    c.role = v;
+    return std::nullopt;
+  }
+  if (key == "IB_STREAM_NODE_NAME") {
+    const bool ok = v.size() <= 64 && std::all_of(v.begin(), v.end(), [](char ch) {
+                      return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' ||
+                             ch == '_' || ch == '.';
+                    });
+    if (!ok) return describe(src, v) + "must be up to 64 letters, digits, '-', '_' or '.'";
+    c.node_name = v;
+    return std::nullopt;
+  }
+  if (key == "IB_STREAM_NATS_MAX_AGE") return int_in(src, v, 60, 365 * 86400, c.nats_max_age);
+  if (key == "IB_STREAM_NATS_MAX_BYTES") {
+    const auto n = tws::parse_int(v);
+    if (v.empty() || !n || *n < (1 << 20))
+      return describe(src, v) + "must be a number of bytes, at least 1048576";
+    c.nats_max_bytes = *n;
+    return std::nullopt;
+  }
   return "unknown setting " + key;
 }
 
@@ -249,6 +292,7 @@ std::optional<std::string> apply_flag(ServerConfig& c, const std::string& flag,
   if (flag == "--keepalive-seconds") return int_in(flag, v, 1, 3600, c.keepalive_seconds);
   if (flag == "--drain-seconds") return int_in(flag, v, 0, 600, c.drain_seconds);
   if (flag == "--backoff-max-ms") return int_in(flag, v, 100, 3600000, c.backoff_max_ms);
+  if (flag == "--lease-ms") return int_in(flag, v, 300, 600000, c.lease_ms);
   return "unknown option " + flag + " (see --help)";
 }
 
@@ -275,6 +319,19 @@ load_server_config(const EnvLookup& env,
       continue;
     }
     if (auto err = apply(c, it->env, flag, value)) return *err;
+  }
+  // Scale-out roles (README "Scale-out").
+  if (c.nats.empty()) {
+    if (!c.role.empty())
+      return "IB_STREAM_ROLE (--role) needs IB_STREAM_NATS (--nats): without NATS the server is a "
+             "single node";
+  } else {
+    if (c.role.empty()) c.role = "edge";
+    if (c.role == "edge" && (!c.track.empty() || !c.track_specs.empty()))
+      return "IB_STREAM_TRACK (--track) is for the publisher: an edge records nothing (its "
+             "/history is the publisher's)";
+    if (c.role == "edge" && c.simulate)
+      return "--simulate is for the publisher: an edge holds no TWS connection";
   }
   return c;
 }
@@ -349,6 +406,11 @@ std::string server_usage() {
       {"IB_STREAM_METRICS", "on (GET /metrics, Prometheus text; 0|false|off: 404)"},
       {"IB_STREAM_METRICS_PUBLIC",
        "off (on: /metrics needs no API key, like /health; the flag alone is on)"},
+      {"IB_STREAM_NATS", "unset = a single node (scale-out: nats://HOST:PORT of nats-server -js)"},
+      {"IB_STREAM_ROLE", "edge with IB_STREAM_NATS (publisher: holds TWS; edge: serves clients)"},
+      {"IB_STREAM_NODE_NAME", "the host name and listen port (this node on the message bus)"},
+      {"IB_STREAM_NATS_MAX_AGE", "86400 (s each JetStream stream keeps ticks, publisher)"},
+      {"IB_STREAM_NATS_MAX_BYTES", "1073741824 (bytes each JetStream stream keeps, publisher)"},
   };
   for (const auto& s : kSettings) {
     std::string flag = s.flag;

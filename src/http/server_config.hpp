@@ -51,6 +51,13 @@ struct ServerConfig {
   // GET /metrics (README "Metrics").
   bool metrics = true;         // off: /metrics answers 404
   bool metrics_public = false; // with an API key: /metrics needs none (like /health)
+  // Scale-out (README "Scale-out"): empty nats = a single node.
+  std::string nats;                        // nats://HOST:PORT[,...]
+  std::string role;                        // publisher | edge (with nats; unset = edge)
+  std::string node_name;                   // this node on the bus; empty = host:port
+  int nats_max_age = 86400;                // s a JetStream stream keeps ticks
+  std::int64_t nats_max_bytes = 1LL << 30; // bytes a JetStream stream keeps
+  int lease_ms = 3000;                     // publisher lease ttl
 
   // Flags without an environment variable (server_flags()).
   bool simulate = false;                       // in-process simulator as the only TWS
@@ -63,6 +70,9 @@ struct ServerConfig {
   int drain_seconds = 5;                       // shutdown: time for clients to get `complete`
   int backoff_max_ms = 30000;                  // TWS reconnect backoff cap
 };
+
+/// A scale-out edge (IB_STREAM_NATS with role edge): it keeps no record.
+inline bool is_edge(const ServerConfig& c) { return !c.nats.empty() && c.role == "edge"; }
 
 /// One setting: its environment variable and flag.
 struct SettingName {

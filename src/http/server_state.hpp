@@ -28,6 +28,8 @@
 
 namespace http {
 
+class ScaleOut;
+
 struct ServerState {
   ServerState(ServerConfig c, std::shared_ptr<stream::Hub> h,
               std::shared_ptr<store::Store> s = nullptr)
@@ -47,6 +49,8 @@ struct ServerState {
   /// Contract search, details, status and spec resolution (set once
   /// before the server listens).
   std::shared_ptr<contracts::ContractService> contracts;
+  /// The scale-out role (README "Scale-out"; disabled on a single node).
+  std::shared_ptr<ScaleOut> scaleout;
   const CorsPolicy cors;
   const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 

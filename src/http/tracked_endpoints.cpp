@@ -129,6 +129,11 @@ void answer_tracked(std::shared_ptr<ServerState> state, asio::any_io_executor ex
 
 void answer_track(std::shared_ptr<ServerState> state, std::string_view contract_segment,
                   std::string_view query, asio::any_io_executor ex, Answer done) {
+  if (is_edge(state->config))
+    return done(error_response(400, "INVALID_PARAMETER",
+                               "This server is a scale-out edge, which records nothing",
+                               "Track the contract on the publisher (the node with --role "
+                               "publisher): POST /tracked/{contract_id} there"));
   const auto con_id = parse_contract_id(contract_segment);
   if (!con_id)
     return done(error_response(400, "INVALID_PARAMETER",

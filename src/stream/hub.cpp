@@ -66,7 +66,8 @@ Hub::~Hub() = default;
 
 void Hub::start() {
   asio::post(impl_->strand_, [impl = impl_] {
-    impl->connect();
+    if (impl->remote()) impl->remote_start();
+    else impl->connect();
     impl->arm_watchdog();
   });
 }
@@ -106,6 +107,7 @@ void Hub::shutdown(std::function<void()> done) {
     impl->stop(std::nullopt, EndReason::shutdown);
     impl->reconnect_timer_.cancel();
     impl->watchdog_timer_.cancel();
+    if (impl->remote()) impl->remote_shutdown();
     ++impl->client_generation_; // late callbacks of the old client are ignored
     if (impl->client_) impl->client_->disconnect();
     impl->client_.reset();
@@ -155,6 +157,13 @@ void Hub::Impl::open(PendingOpen p) {
     if (it == w.end()) return;
     auto pending = std::move(it->first);
     w.erase(it);
+    if (self->remote()) {
+      self->answer_error(
+          pending, tws_unavailable("This edge has no link to the publisher (the message bus is "
+                                   "unreachable); it keeps retrying.",
+                                   "Retry in a few seconds, or use another edge.", 2));
+      return;
+    }
     self->answer_error(
         pending,
         tws_unavailable(
@@ -179,6 +188,10 @@ void Hub::Impl::flush_waiting_tws() {
 }
 
 void Hub::Impl::after_connected(PendingOpen p) {
+  if (remote()) {
+    remote_open(std::move(p));
+    return;
+  }
   const int con_id = p.request.con_id;
   if (auto it = contract_cache_.find(con_id); it != contract_cache_.end()) {
     join(std::move(p), it->second);
@@ -238,6 +251,7 @@ void Hub::Impl::join(PendingOpen p, const tws::ContractDetails& d) {
     auto& s = it->second;
     if (p.request.internal) s->recorded = true;
     if (s->state == Subscription::State::pending) s->waiting.push_back(std::move(p));
+    else if (remote()) remote_attach(s, std::move(p));
     else attach(s, std::move(p));
     return;
   }
@@ -397,6 +411,19 @@ HubSnapshot Hub::Impl::snapshot() const {
   snap.tws.connected_since = snap.tws.connected ? connected_since_ : std::string();
   snap.tws.reconnects = reconnects_;
   snap.tws.last_error = last_error_;
+  if (remote()) {
+    // An edge: TWS as the publisher last said, through the bus.
+    const auto st = cfg_.remote->status();
+    snap.tws.connected = remote_up_ && st.publisher_seen && st.tws_connected;
+    snap.tws.host = st.tws_host;
+    snap.tws.port = snap.tws.connected ? st.tws_port : 0;
+    snap.tws.client_id = st.tws_client_id;
+    snap.tws.server_version = snap.tws.connected ? st.tws_server_version : 0;
+    snap.tws.connected_since = snap.tws.connected ? st.tws_connected_since : std::string();
+    if (!remote_up_) snap.tws.last_error = "the message bus is unreachable: " + st.bus_error;
+    else if (!st.publisher_seen) snap.tws.last_error = "no publisher is heard on the message bus";
+    snap.remote = st;
+  }
   const auto now = unix_now();
   for (const auto& [key, s] : subs_) {
     HubSnapshot::Upstream u;

@@ -23,6 +23,7 @@
 #pragma once
 
 #include "stream/log.hpp"
+#include "stream/remote_upstream.hpp"
 #include "stream/sse_events.hpp"
 #include "tws/client.hpp"
 
@@ -198,6 +199,9 @@ struct HubSnapshot {
   std::size_t max_clients = 0;
   std::uint64_t total_ticks = 0; // received from TWS since start
   bool shutting_down = false;
+  /// An edge (HubConfig::remote): its link to the publisher. `tws` is then
+  /// the publisher's TWS connection as it last said.
+  std::optional<RemoteStatus> remote;
 };
 
 /// What DELETE /stream/... stopped.
@@ -244,6 +248,12 @@ struct HubConfig {
   /// continues from (the record's last one), so that ids stay unique across
   /// restarts. Called on the Hub's strand; must be quick. Unset: 0.
   std::function<std::uint64_t(int con_id, tws::TickType type)> seq_base_hint;
+  /// Set: an edge. Streams come from a publisher through `remote` (no TWS
+  /// connection; the watchdog, hours and re-requests are the publisher's).
+  std::shared_ptr<RemoteUpstream> remote;
+  /// An edge: how long an open waits for the stream to catch up with the
+  /// publisher (its recent window, a resume point ahead of it).
+  std::chrono::milliseconds remote_catch_up{3000};
 };
 
 class Hub : public std::enable_shared_from_this<Hub> {

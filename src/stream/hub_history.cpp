@@ -18,7 +18,7 @@ void Hub::historical_ticks(int con_id, tws::HistoricalTicksRequest request,
 
 void Hub::Impl::historical_ticks(int con_id, tws::HistoricalTicksRequest request,
                                  tws::Client::HistoricalTicksHandler done) {
-  if (!connected() || shutting_down_) {
+  if (!connected() || shutting_down_ || remote()) {
     done(make_error_code(tws::ClientError::not_connected), nullptr, {});
     return;
   }

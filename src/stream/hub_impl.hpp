@@ -112,6 +112,18 @@ struct Subscription {
   /// the watchdog works as without it.
   bool ticks_while_closed = false;
   bool announce_open = false; // market_open before the next tick
+
+  // ---- an edge's stream (hub_remote.cpp)
+  std::unique_ptr<RemoteFeed> feed; // the publisher's ticks and notices
+  /// Confirmed once the feed delivered this sequence (the publisher's last
+  /// at its answer): clients then start at the head, as on a single node.
+  std::uint64_t catch_up_to = 0;
+  Clock::time_point catch_up_deadline{};
+  /// Notices that came before the tick they follow (RemoteEvent::seq).
+  std::deque<RemoteEvent> held_notices;
+  Clock::time_point held_since{};
+  /// Opens resuming after a tick this edge has not received yet.
+  std::vector<std::pair<PendingOpen, Clock::time_point>> resume_waiting;
 };
 
 struct ClientEntry {
@@ -158,7 +170,10 @@ struct Hub::Impl : std::enable_shared_from_this<Hub::Impl> {
   void on_notice(const tws::ErrorMessage& m, const tws::ErrorClass& cls);
   void schedule_reconnect(std::chrono::milliseconds delay);
   std::chrono::milliseconds next_backoff(bool id_in_use);
-  bool connected() const { return link_ == Link::connected && client_ && client_->is_connected(); }
+  bool connected() const {
+    if (remote()) return remote_up_;
+    return link_ == Link::connected && client_ && client_->is_connected();
+  }
 
   // ---- upstream subscriptions (hub_upstream.cpp)
   std::map<StreamKeyPair, std::shared_ptr<Subscription>> subs_;
@@ -231,6 +246,30 @@ struct Hub::Impl : std::enable_shared_from_this<Hub::Impl> {
   void maybe_linger(const std::shared_ptr<Subscription>& s);
   std::vector<StoppedStream> stop(std::optional<int> con_id, EndReason reason);
   HubSnapshot snapshot() const;
+
+  // ---- an edge: streams from a publisher (hub_remote.cpp)
+  bool remote() const { return cfg_.remote != nullptr; }
+  bool remote_up_ = false;
+  /// The publisher's heartbeat was heard (at the last watchdog tick).
+  bool remote_publisher_seen_ = false;
+  /// Opens waiting for the publisher's answer, per stream.
+  std::map<StreamKeyPair, std::vector<PendingOpen>> remote_opening_;
+  /// The publisher's last sequence at its answer, for the stream join() creates.
+  std::map<StreamKeyPair, std::uint64_t> remote_catch_up_;
+  Clock::time_point last_keep_{};
+  void remote_start();
+  void remote_link(bool up);
+  void remote_open(PendingOpen p);
+  void remote_request(const std::shared_ptr<Subscription>& s);
+  void remote_cancel(Subscription& s);
+  void on_remote_event(const std::shared_ptr<Subscription>& s, std::uint64_t epoch, RemoteEvent ev);
+  void remote_tick(Subscription& s, const RemoteEvent& ev);
+  void remote_notice(const std::shared_ptr<Subscription>& s, const RemoteEvent& ev);
+  /// Attaches `p` now, or parks it until the log reaches its resume point.
+  void remote_attach(const std::shared_ptr<Subscription>& s, PendingOpen p);
+  void remote_confirm(const std::shared_ptr<Subscription>& s);
+  void remote_watchdog();
+  void remote_shutdown();
 
   // ---- historical ticks (hub_history.cpp)
   void historical_ticks(int con_id, tws::HistoricalTicksRequest request,

@@ -231,6 +231,10 @@ void Hub::Impl::on_notice(const tws::ErrorMessage& m, const tws::ErrorClass& /*c
 
 void Hub::Impl::request_upstream(const std::shared_ptr<Subscription>& s) {
   if (!connected()) return;
+  if (remote()) {
+    remote_request(s);
+    return;
+  }
   const auto epoch = ++s->epoch;
   std::weak_ptr<Subscription> weak = s;
   std::weak_ptr<Impl> hub = shared_from_this();
@@ -272,6 +276,10 @@ void Hub::Impl::confirm(const std::shared_ptr<Subscription>& s, std::uint64_t ep
 }
 
 void Hub::Impl::cancel_upstream(Subscription& s) {
+  if (remote()) {
+    remote_cancel(s);
+    return;
+  }
   if (s.req_id != 0 && connected()) client_->cancel_tick_by_tick(s.req_id);
   s.req_id = 0;
   ++s.epoch;

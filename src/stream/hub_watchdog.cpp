@@ -68,6 +68,10 @@ void Hub::Impl::arm_watchdog() {
 }
 
 void Hub::Impl::watchdog_tick() {
+  if (remote()) {
+    remote_watchdog(); // the publisher watches the streams
+    return;
+  }
   // Silence is expected while TWS itself says data is down.
   if (!connected() || connectivity_lost_ || !farms_down_.empty()) return;
   refresh_hours();

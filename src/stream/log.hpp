@@ -150,6 +150,11 @@ public:
   std::uint64_t last_seq() const { return last_seq_; }
   /// The sequence number the next tick gets.
   std::uint64_t next_seq() const { return last_seq_ + 1; }
+  /// The next tick gets `seq` (when that is ahead): the numbers between
+  /// were never appended here (a remote stream's gap).
+  void skip_to(std::uint64_t seq) {
+    if (seq > last_seq_ + 1) last_seq_ = seq - 1;
+  }
 
   /// Where a client that last saw tick `last_seen` resumes (Last-Event-ID).
   struct Resume {

@@ -34,6 +34,22 @@ void append_ws_tick_suffix(std::string& out, const TickParts& t) {
       .end_object();
 }
 
+std::optional<std::pair<std::string_view, std::string_view>>
+parse_ws_tick_suffix(std::string_view suffix) {
+  // `"contract_id":<n>,"tick_type":"<t>","timestamp":"<iso>","data":{...}}`
+  constexpr std::string_view kTime = ",\"timestamp\":\"", kData = "\",\"data\":";
+  if (!suffix.starts_with("\"contract_id\":") || !suffix.ends_with("}}")) return std::nullopt;
+  const auto t = suffix.find(kTime);
+  if (t == std::string_view::npos) return std::nullopt;
+  const auto iso_at = t + kTime.size();
+  const auto d = suffix.find(kData, iso_at);
+  if (d == std::string_view::npos) return std::nullopt;
+  const auto data_at = d + kData.size();
+  if (data_at + 2 > suffix.size() || suffix[data_at] != '{') return std::nullopt;
+  return std::pair{suffix.substr(iso_at, d - iso_at),
+                   suffix.substr(data_at, suffix.size() - 1 - data_at)};
+}
+
 void append_sse_notice(std::string& out, const NoticeParts& n) {
   out += "data: ";
   {

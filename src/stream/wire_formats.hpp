@@ -18,8 +18,10 @@
 #include "stream/sse_events.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace stream {
 
@@ -36,6 +38,11 @@ struct TickParts {
 void append_sse_tick(std::string& out, const TickParts& t);
 /// `"contract_id":..,"tick_type":..,"timestamp":..,"data":{..}}`
 void append_ws_tick_suffix(std::string& out, const TickParts& t);
+
+/// The inverse of append_ws_tick_suffix: {iso_time, data_json} of a tick
+/// suffix (views into `suffix`); nullopt when `suffix` is not one.
+std::optional<std::pair<std::string_view, std::string_view>>
+parse_ws_tick_suffix(std::string_view suffix);
 
 /// A notice about a whole stream (TWS lost, reconnected, stale, resumed,
 /// farm down, a TWS error that does not end it).

@@ -45,7 +45,7 @@ TEST(ServerConfig, DefaultsAreTheApiTable) {
   EXPECT_EQ(c.ws_max_message_bytes, 1048576);
   EXPECT_EQ(c.ws_tws_grace, 60);
   EXPECT_EQ(c.ws_idle_timeout, 300);
-  EXPECT_EQ(http::server_settings().size(), 29u); // ... IB_STREAM_METRICS, _METRICS_PUBLIC
+  EXPECT_EQ(http::server_settings().size(), 34u); // ... _METRICS_PUBLIC, the five scale-out ones
   EXPECT_EQ(c.data_dir, "./data");
   EXPECT_EQ(c.retention_days, 30);
   EXPECT_TRUE(c.track.empty());
@@ -273,6 +273,66 @@ TEST(ServerConfig, TrackedStreamsFromEnvironmentAndFlag) {
   r = load({}, {{"--track", "abc"}});
   ASSERT_TRUE(std::holds_alternative<std::string>(r));
   EXPECT_NE(std::get<std::string>(r).find("--track"), std::string::npos);
+}
+
+} // namespace
+
+namespace {
+
+// README "Scale-out": the role settings, and the combinations that cannot work.
+TEST(ServerConfig, ScaleOutSettings) {
+  auto r = load({});
+  ASSERT_TRUE(std::holds_alternative<http::ServerConfig>(r));
+  EXPECT_TRUE(std::get<http::ServerConfig>(r).nats.empty()) << "a single node by default";
+  EXPECT_FALSE(http::is_edge(std::get<http::ServerConfig>(r)));
+
+  r = load({{"IB_STREAM_NATS", "nats://127.0.0.1:4222"}});
+  ASSERT_TRUE(std::holds_alternative<http::ServerConfig>(r)) << std::get<std::string>(r);
+  auto c = std::get<http::ServerConfig>(r);
+  EXPECT_EQ(c.role, "edge") << "an edge unless told otherwise";
+  EXPECT_TRUE(http::is_edge(c));
+  EXPECT_EQ(c.nats_max_age, 86400);
+  EXPECT_EQ(c.nats_max_bytes, 1LL << 30);
+  EXPECT_EQ(c.lease_ms, 3000);
+
+  r = load({{"IB_STREAM_NATS", "nats://a:4222,nats://b:4222"},
+            {"IB_STREAM_ROLE", "publisher"},
+            {"IB_STREAM_NODE_NAME", "pub-a"},
+            {"IB_STREAM_NATS_MAX_AGE", "3600"},
+            {"IB_STREAM_NATS_MAX_BYTES", "1048576"}},
+           {{"--lease-ms", "1500"}, {"--simulate", ""}});
+  ASSERT_TRUE(std::holds_alternative<http::ServerConfig>(r)) << std::get<std::string>(r);
+  c = std::get<http::ServerConfig>(r);
+  EXPECT_EQ(c.role, "publisher");
+  EXPECT_FALSE(http::is_edge(c));
+  EXPECT_EQ(c.node_name, "pub-a");
+  EXPECT_EQ(c.nats_max_age, 3600);
+  EXPECT_EQ(c.nats_max_bytes, 1048576);
+  EXPECT_EQ(c.lease_ms, 1500);
+
+  const std::vector<std::pair<std::map<std::string, std::string>, std::string>> bad = {
+      {{{"IB_STREAM_NATS", "127.0.0.1:4222"}}, "IB_STREAM_NATS='127.0.0.1:4222' is invalid"},
+      {{{"IB_STREAM_NATS", "nats://a b"}}, "IB_STREAM_NATS"},
+      {{{"IB_STREAM_NATS", "nats://a:1"}, {"IB_STREAM_ROLE", "leader"}}, "IB_STREAM_ROLE"},
+      {{{"IB_STREAM_ROLE", "edge"}}, "IB_STREAM_ROLE (--role) needs IB_STREAM_NATS"},
+      {{{"IB_STREAM_NATS", "nats://a:1"}, {"IB_STREAM_NODE_NAME", "a/b"}}, "IB_STREAM_NODE_NAME"},
+      {{{"IB_STREAM_NATS", "nats://a:1"}, {"IB_STREAM_NATS_MAX_AGE", "59"}},
+       "IB_STREAM_NATS_MAX_AGE"},
+      {{{"IB_STREAM_NATS", "nats://a:1"}, {"IB_STREAM_NATS_MAX_BYTES", "1000"}},
+       "IB_STREAM_NATS_MAX_BYTES"},
+      {{{"IB_STREAM_NATS", "nats://a:1"}, {"IB_STREAM_TRACK", "265598:Last"}},
+       "IB_STREAM_TRACK (--track) is for the publisher"},
+  };
+  for (const auto& [env, says] : bad) {
+    r = load(env);
+    ASSERT_TRUE(std::holds_alternative<std::string>(r)) << says;
+    EXPECT_EQ(std::get<std::string>(r).rfind(says, 0), 0u) << std::get<std::string>(r);
+  }
+  r = load({{"IB_STREAM_NATS", "nats://a:1"}}, {{"--simulate", ""}});
+  ASSERT_TRUE(std::holds_alternative<std::string>(r));
+  EXPECT_EQ(std::get<std::string>(r).rfind("--simulate is for the publisher", 0), 0u);
+  r = load({}, {{"--lease-ms", "100"}});
+  ASSERT_TRUE(std::holds_alternative<std::string>(r));
 }
 
 } // namespace

@@ -24,6 +24,27 @@ TEST(WireFormats, SseTickIsTheFramedTickEvent) {
   EXPECT_EQ(out.rfind("id: 7\ndata: {\"type\":\"tick\",", 0), 0u);
 }
 
+// An edge rebuilds a tick's frames from the suffix the publisher sent: the
+// parser gives back exactly the time and data the suffix was made of.
+TEST(WireFormats, TickSuffixParsesBackToItsParts) {
+  std::string suffix;
+  stream::append_ws_tick_suffix(suffix, tick());
+  const auto parts = stream::parse_ws_tick_suffix(suffix);
+  ASSERT_TRUE(parts);
+  EXPECT_EQ(parts->first, kIso);
+  EXPECT_EQ(parts->second, kData);
+  std::string again;
+  stream::append_ws_tick_suffix(again,
+                                {7, 265598, tws::TickType::mid_point, parts->first, parts->second});
+  EXPECT_EQ(again, suffix);
+  for (const std::string_view bad :
+       {"", "{}", R"("contract_id":1,"tick_type":"Last")", R"("contract_id":1,"data":{}})",
+        R"("contract_id":1,"tick_type":"Last","timestamp":"x","data":}})",
+        R"("contract_id":1,"tick_type":"Last","timestamp":"x","data":)",
+        R"(x"contract_id":1,"tick_type":"Last","timestamp":"x","data":{}})"})
+    EXPECT_FALSE(stream::parse_ws_tick_suffix(bad)) << bad;
+}
+
 TEST(WireFormats, WebSocketTickIsAPerClientPrefixPlusTheSharedSuffix) {
   std::string suffix;
   stream::append_ws_tick_suffix(suffix, tick());

@@ -1,0 +1,96 @@
+#include "http/scaleout.hpp"
+
+#include "bus/edge_source.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <unistd.h>
+
+namespace http {
+
+namespace {
+
+std::string default_node_name(const ServerConfig& c, std::uint16_t port) {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0')
+    std::snprintf(host, sizeof host, "node");
+  return std::string(host) + "-" + std::to_string(port != 0 ? port : c.listen_port);
+}
+
+} // namespace
+
+ScaleOut::ScaleOut(const ServerConfig& c, std::uint16_t listen_port, stream::HubConfig& hub) {
+  if (c.nats.empty()) return;
+  role_ = c.role;
+  node_ = c.node_name.empty() ? default_node_name(c, listen_port) : c.node_name;
+  bus::LinkOptions link;
+  link.url = c.nats;
+  if (role_ == "publisher") {
+    bus::PublisherConfig pc;
+    pc.link = link;
+    pc.name = node_;
+    pc.max_age = std::chrono::seconds(c.nats_max_age);
+    pc.max_bytes = c.nats_max_bytes;
+    pc.lease_ttl = std::chrono::milliseconds(c.lease_ms);
+    publisher_ = bus::Publisher::create(pc);
+    // A stream this publisher has not numbered yet goes on from JetStream's
+    // last sequence (another publisher led before), or the record's.
+    auto record_hint = std::move(hub.seq_base_hint);
+    hub.seq_base_hint = [record_hint, p = publisher_](int con_id, tws::TickType type) {
+      const std::uint64_t record = record_hint ? record_hint(con_id, type) : 0;
+      return std::max(record, p->seq_base(con_id, type));
+    };
+  } else {
+    bus::EdgeConfig ec;
+    ec.link = link;
+    ec.name = node_;
+    edge_ = bus::make_edge_source(ec);
+    hub.remote = edge_;
+    hub.seq_base_hint = nullptr; // an edge numbers as the publisher does
+  }
+  spdlog::info("scale-out: {} {} on NATS {}", role_, node_, c.nats);
+}
+
+void ScaleOut::start(const std::shared_ptr<stream::Hub>& hub, std::function<void()> lost) {
+  if (!publisher_) {
+    hub->start();
+    return;
+  }
+  publisher_->start(
+      hub,
+      [hub] {
+        spdlog::info("publisher: leading: connecting to TWS");
+        hub->start();
+      },
+      std::move(lost));
+}
+
+void ScaleOut::stop() {
+  if (publisher_) publisher_->stop();
+}
+
+std::optional<BusHealth> ScaleOut::health() const {
+  if (!enabled()) return std::nullopt;
+  BusHealth h;
+  h.role = role_;
+  h.node = node_;
+  if (publisher_) {
+    const auto s = publisher_->status();
+    h.connected = s.bus_connected;
+    h.server = s.bus_text;
+    h.leader = s.leader;
+    h.leader_name = s.leader_name;
+    h.published = s.published;
+    h.publish_failures = s.publish_failures;
+    h.last_failure = s.last_failure;
+  } else {
+    const auto s = edge_->status();
+    h.connected = s.bus_connected;
+    h.server = s.bus_connected ? s.bus_url : s.bus_error;
+    h.publisher_seen = s.publisher_seen;
+    h.publisher = s.publisher;
+  }
+  return h;
+}
+
+} // namespace http
