@@ -7,6 +7,8 @@
 //                     tracked (--track) and fed at each --track-rates total,
 //                     the recorder sampled through GET /tracked
 //   history:          a recorded day read back from /history (history_scenario.cpp)
+//   scaleout:         TwsFeed -> publisher -> nats-server -> E edges -> N
+//                     clients each, M of the publisher (scaleout_scenario.cpp)
 //   ceiling:          RawFanout -> N SSE clients (no server)
 //   idle:             N clients held open on a silent stream
 //
@@ -18,6 +20,7 @@
 #include "proc_stats.hpp"
 #include "raw_fanout.hpp"
 #include "recorder_watch.hpp"
+#include "scaleout_scenario.hpp"
 #include "server_process.hpp"
 #include "stamped_tick.hpp"
 #include "tws_feed.hpp"
@@ -47,7 +50,8 @@ constexpr int kFirstConId = 1001;
 constexpr int kFirstTrackedConId = 5001; // record: the tracked contracts
 
 struct Options {
-  std::string scenario = "fanout"; // fanout | breadth | record | history | idle | ceiling
+  std::string scenario =
+      "fanout"; // fanout | breadth | record | history | scaleout | idle | ceiling
   Transport transport = Transport::sse;
   int clients = 100;
   int upstreams = 1;
@@ -67,18 +71,23 @@ struct Options {
   long history_ticks = 1000000;          // history: ticks recorded, then read back
   double fill_rate = 100000;             // history: ticks/s while recording them
   int page_limit = 100000;               // history: limit= of each page
+  int edges = 1;                         // scaleout: edge nodes (--clients is per edge)
+  int pub_clients = 0;                   // scaleout: clients of the publisher itself
+  std::string nats_server;               // scaleout: nats-server (empty: found)
 };
 
 [[noreturn]] void usage(const std::string& why) {
   std::fprintf(
       stderr,
       "ib-stream-bench: %s\n"
-      "usage: ib-stream-bench [--scenario fanout|breadth|record|history|idle|ceiling]\n"
+      "usage: ib-stream-bench [--scenario fanout|breadth|record|history|scaleout|idle|ceiling]\n"
       "  [--transport sse|ws] [--clients N] [--upstreams U] [--rates R1,R2,...] [--duration S]\n"
       "  [--warmup S] [--buffer-size B] [--max-p99-ms MS] [--stop-p99-ms MS] [--all-rates]\n"
       "  [--server PATH] [--server-log FILE] [--count-allocs]\n"
       "  record:  --data-dir DIR --track-upstreams K --track-rates T1,T2,... (total ticks/s)\n"
-      "  history: --data-dir DIR [--history-ticks N] [--fill-rate R] [--page-limit L]\n",
+      "  history: --data-dir DIR [--history-ticks N] [--fill-rate R] [--page-limit L]\n"
+      "  scaleout: --data-dir DIR [--edges E] [--pub-clients M] [--nats-server PATH]\n"
+      "           (--clients per edge; M clients of the publisher itself)\n",
       why.c_str());
   std::exit(2);
 }
@@ -118,6 +127,9 @@ Options parse(int argc, char** argv) {
     else if (a == "--history-ticks") o.history_ticks = std::stol(value());
     else if (a == "--fill-rate") o.fill_rate = std::stod(value());
     else if (a == "--page-limit") o.page_limit = std::stoi(value());
+    else if (a == "--edges") o.edges = std::stoi(value());
+    else if (a == "--pub-clients") o.pub_clients = std::stoi(value());
+    else if (a == "--nats-server") o.nats_server = value();
     else if (a == "--duration") o.duration = std::stod(value());
     else if (a == "--warmup") o.warmup = std::stod(value());
     else if (a == "--buffer-size") o.buffer_size = std::stoi(value());
@@ -130,14 +142,20 @@ Options parse(int argc, char** argv) {
     else usage("unknown option " + a);
   }
   if (o.scenario != "fanout" && o.scenario != "breadth" && o.scenario != "record" &&
-      o.scenario != "history" && o.scenario != "idle" && o.scenario != "ceiling")
+      o.scenario != "history" && o.scenario != "scaleout" && o.scenario != "idle" &&
+      o.scenario != "ceiling")
     usage("unknown scenario " + o.scenario);
-  if ((o.scenario == "record" || o.scenario == "history") && o.data_dir.empty())
+  if ((o.scenario == "record" || o.scenario == "history" || o.scenario == "scaleout") &&
+      o.data_dir.empty())
     usage("--scenario " + o.scenario + " needs --data-dir (the record's directory)");
   if (o.scenario == "record" && o.track_upstreams < 1)
     usage("--scenario record needs --track-upstreams K >= 1");
   if (o.scenario == "history" && (o.history_ticks < 1 || o.fill_rate <= 0 || o.page_limit < 1))
     usage("--history-ticks, --fill-rate and --page-limit are positive");
+  if (o.scenario == "scaleout" &&
+      (o.edges < 1 || o.pub_clients < 0 || o.upstreams != 1 || o.count_allocs))
+    usage("--scenario scaleout: --edges >= 1, --pub-clients >= 0, one upstream, no "
+          "--count-allocs");
   if (o.clients < 1 || o.upstreams < 1 || o.duration <= 0) usage("bad numbers");
   if (o.scenario == "ceiling" && (o.upstreams != 1 || o.transport != Transport::sse))
     usage("the ceiling is one stream of SSE bytes");
@@ -243,6 +261,11 @@ int run(const Options& o, const char* argv0) {
   if (o.scenario == "history")
     return run_history({o.server.empty() ? default_server(argv0) : o.server, o.server_log,
                         o.data_dir, o.history_ticks, o.fill_rate, o.page_limit});
+  if (o.scenario == "scaleout")
+    return run_scaleout({o.server.empty() ? default_server(argv0) : o.server, o.server_log,
+                         o.nats_server, o.data_dir, o.transport, o.edges, o.clients, o.pub_clients,
+                         o.rates, o.duration, o.warmup, o.buffer_size, o.max_p99_ms, o.stop_p99_ms,
+                         o.stop_on_fail});
   now_ns(); // the harness epoch
   rlimit rl{};
   getrlimit(RLIMIT_NOFILE, &rl);

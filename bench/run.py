@@ -9,7 +9,7 @@
     --server PATH     measure another ib-stream-server binary with the same harness
     --server-source REV   the revision that binary was built from (recorded)
     --only KEYS       run only some scenarios (comma separated: fanout-sse, fanout-ws,
-                      breadth, idle, decode, ceiling, allocs, record, history); the file
+                      breadth, idle, decode, ceiling, allocs, record, history, scaleout); the file
                       then holds only their sections and the targets they feed
     --update          keep the other sections of --out: replace (or add) only the
                       sections of the scenarios run and their rows of the Targets table;
@@ -32,6 +32,7 @@ import subprocess
 import sys
 
 import record_report
+import scaleout_report
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -47,20 +48,24 @@ LADDER_QUICK = [20e3, 100e3, 300e3, 1e6, 2e6, 5e6]
 # record: (SSE clients, their upstream's ticks/s, tracked contracts, total
 # tracked ticks/s per step); 0 is recording off (the tracked streams silent),
 # first and last. history: (ticks recorded then read, ticks/s while recording
-# them, limit of each page).
+# them, limit of each page). scaleout: (feed ticks/s of the latency runs, SSE
+# clients per edge of the ladders, deliveries/s per edge tried in order).
 RECORD_LADDER = [0, 50e3, 100e3, 150e3, 200e3, 250e3, 300e3, 0]
+SCALEOUT_QUICK = ([1000, 10000], 100, [100e3, 500e3, 1e6, 2e6, 3e6, 4e6])
+SCALEOUT_FULL = ([1000, 10000], 100, [100e3, 500e3, 1e6, 1.5e6, 2e6, 2.5e6, 3e6, 3.5e6, 4e6])
 PLANS = {
     "smoke": dict(repeats=1, duration=0.3, warmup=0.1, fanout_n=[10], breadth=(3, 2),
                   idle_n=20, ladder=[2e3], decode_min_time=0.01, allocs=(10, [2e3]),
-                  record=(10, 100, 2, [0, 2000, 0]), history=(3000, 50e3, 1000)),
+                  record=(10, 100, 2, [0, 2000, 0]), history=(3000, 50e3, 1000),
+                  scaleout=([500], 5, [2e3])),
     "quick": dict(repeats=1, duration=1.0, warmup=0.3, fanout_n=[100, 1000, 5000],
                   breadth=(50, 20), idle_n=10000, ladder=LADDER_QUICK, decode_min_time=0.2,
                   allocs=(1000, [100e3, 1e6]), record=(1000, 1000, 20, RECORD_LADDER),
-                  history=(1000000, 100e3, 100000)),
+                  history=(1000000, 100e3, 100000), scaleout=SCALEOUT_QUICK),
     "full": dict(repeats=3, duration=3.0, warmup=0.5, fanout_n=[100, 1000, 5000],
                  breadth=(50, 20), idle_n=10000, ladder=LADDER_FULL, decode_min_time=1.0,
                  allocs=(1000, [100e3, 1e6]), record=(1000, 1000, 20, RECORD_LADDER),
-                 history=(1000000, 100e3, 100000)),
+                 history=(1000000, 100e3, 100000), scaleout=SCALEOUT_FULL),
 }
 
 SCENARIO_TITLES = [
@@ -73,11 +78,12 @@ SCENARIO_TITLES = [
     "Scenario 7: heap allocations in the fan-out steady state",
     "Scenario 8: recording while clients stream",
     "Scenario 9: a recorded day read back from /history",
+    "Scenario 10: scale-out on NATS JetStream",
 ]
 
 # --only keys, each naming one section (SCENARIO_TITLES, same order).
 SCENARIO_KEYS = ["fanout-sse", "fanout-ws", "breadth", "idle", "decode", "ceiling", "allocs",
-                 "record", "history"]
+                 "record", "history", "scaleout"]
 
 ALLOCS_TARGET = 0.01  # heap allocations per delivered tick
 
@@ -167,6 +173,13 @@ class Runner:
 
 def summary(r):
     kind = r.get("scenario")
+    if kind == "scaleout":
+        return (f"scaleout edges={r['edges']} N={r['clients']}+{r['pub_clients']} "
+                f"rate={r['rate']:.0f} delivered={r['delivered_per_s']:.0f}/s "
+                f"edge p50={r['p50_us']:.0f}us p99={r['p99_us']:.0f}us | publisher's "
+                f"p50={r['pub_p50_us']:.0f}us p99={r['pub_p99_us']:.0f}us | drops={r['drops']}"
+                f"+{r['pub_drops']} cpu pub={r['publisher_cpu']:.2f} nats={r['nats_cpu']:.2f} "
+                f"edges={r['edge_cpu']:.2f} sustained={r['sustained']}")
     if kind == "record_total":
         return (f"record total: fed {r['fed']}, recorded {r['ticks_recorded']}, gaps {r['gaps']}, "
                 f"recorder {r['recorder_status']}")
@@ -566,7 +579,7 @@ def generate(args, plan_name):
 
     # None: the scenario was not asked for (--only).
     ceiling_runs = sse_runs = ws_runs = breadth_runs = idle_runs = alloc_runs = None
-    record_runs = history_runs = None
+    record_runs = history_runs = scaleout_runs = None
     decode_cmd, decode = None, None
     command = "bench/run.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     meta = dict(date=f"{started:%Y-%m-%d %H:%M} UTC", commit=m["commit"], command=command)
@@ -614,6 +627,10 @@ def generate(args, plan_name):
         load_seen.append(record_report.wait_for_load(args.wait_load, log))
         log(f"scenario 9: history (load {load_seen[-1]:.2f})")
         history_runs = record_report.run_history(runner, log)
+    if "scaleout" in only:
+        load_seen.append(record_report.wait_for_load(args.wait_load, log))
+        log(f"scenario 10: scale-out on NATS JetStream (load {load_seen[-1]:.2f})")
+        scaleout_runs = scaleout_report.run_scaleout(runner, log)
     load_seen.append(record_report.load_average())
     finished = datetime.datetime.now(datetime.timezone.utc)
     lines = [
@@ -680,6 +697,10 @@ def generate(args, plan_name):
         lines += record_report.record_section(SCENARIO_TITLES[7], record_runs, plan, meta)
     if history_runs is not None:
         lines += record_report.history_section(SCENARIO_TITLES[8], history_runs, plan, meta)
+    if scaleout_runs is not None:
+        lines += scaleout_report.scaleout_section(
+            SCENARIO_TITLES[9], scaleout_runs, plan, meta,
+            f"machine: {m['cores']} cores, {m['model']}, Linux {m['kernel']}")
     if runner.failures:
         lines += ["## Harness failures", ""] + [f"- `{f}`" for f in runner.failures] + [""]
     text = "\n".join(lines)
@@ -709,7 +730,8 @@ def generate(args, plan_name):
                        "command": command,
                        "fanout-sse": sse_runs, "fanout-ws": ws_runs, "ceiling": ceiling_runs,
                        "breadth": breadth_runs, "allocs": alloc_runs, "idle": idle_runs,
-                       "record": record_runs, "history": history_runs}, f)
+                       "record": record_runs, "history": history_runs,
+                       "scaleout": scaleout_runs}, f)
         log(f"wrote {args.raw}")
     return runner.failures
 

@@ -67,13 +67,19 @@ public:
   }
 
   stream::RemoteStatus status() const override {
-    std::lock_guard lock(mutex_);
-    stream::RemoteStatus st = publisher_;
-    st.bus_connected = link_ && link_->connected();
-    st.bus_url = link_ ? link_->status_text() : cfg_.link.url;
-    st.bus_error = bus_error_;
-    st.publisher_seen =
-        heard_ != Clock::time_point{} && Clock::now() - heard_ < cfg_.publisher_silence;
+    stream::RemoteStatus st;
+    std::shared_ptr<Link> l;
+    {
+      // The link is asked without this lock: its state callback takes it.
+      std::lock_guard lock(mutex_);
+      st = publisher_;
+      l = link_;
+      st.bus_error = bus_error_;
+      st.publisher_seen =
+          heard_ != Clock::time_point{} && Clock::now() - heard_ < cfg_.publisher_silence;
+    }
+    st.bus_connected = l && l->connected();
+    st.bus_url = l ? l->status_text() : cfg_.link.url;
     if (!st.publisher_seen) st.tws_connected = false;
     return st;
   }

@@ -451,4 +451,10 @@ void LinkImpl::respond(const Message& request, std::string_view data) {
 }
 
 } // namespace detail
+void release_library(std::chrono::milliseconds timeout) {
+  const natsStatus s = nats_CloseAndWait(timeout.count());
+  if (s != NATS_OK)
+    spdlog::warn("NATS: the client library did not release everything: {}", natsStatus_GetText(s));
+}
+
 } // namespace bus

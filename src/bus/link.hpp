@@ -167,6 +167,11 @@ public:
                                                 std::function<void(Message&&)> handler) = 0;
 };
 
+/// At the process's end, once every Link is gone: joins the NATS client's
+/// own threads (nats_CloseAndWait), waiting at most `timeout`. No Link may
+/// be made afterwards.
+void release_library(std::chrono::milliseconds timeout);
+
 /// A lease in a JetStream key-value bucket whose entries expire after
 /// `ttl`: held by whoever created the key last, kept by renewing it within
 /// the ttl. Blocking calls (see Link).

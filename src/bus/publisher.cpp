@@ -140,14 +140,15 @@ void PublisherImpl::become_leader() {
     if (!self) return;
     const auto query = parse_details_request(m.data);
     if (!query) {
-      self->link_->respond(
-          m, encode_details_reply(make_error_code(tws::ClientError::request_failed), nullptr, {}));
+      if (auto l = self->link_now())
+        l->respond(m, encode_details_reply(make_error_code(tws::ClientError::request_failed),
+                                           nullptr, {}));
       return;
     }
     self->hub_->contract_details(
         *query, [self, m = std::move(m)](std::error_code ec, const tws::ErrorMessage* e,
                                          std::vector<tws::ContractDetails> d) {
-          self->link_->respond(m, encode_details_reply(ec, e, d));
+          if (auto l = self->link_now()) l->respond(m, encode_details_reply(ec, e, d));
         });
   }));
   subs_.push_back(link_->subscribe("ibs.ctl.symbols", [weak](Message&& m) {
@@ -155,15 +156,17 @@ void PublisherImpl::become_leader() {
     if (!self) return;
     auto pattern = parse_symbols_request(m.data);
     if (!pattern) {
-      self->link_->respond(
-          m, encode_symbols_reply(make_error_code(tws::ClientError::request_failed), nullptr, {}));
+      if (auto l = self->link_now())
+        l->respond(m, encode_symbols_reply(make_error_code(tws::ClientError::request_failed),
+                                           nullptr, {}));
       return;
     }
     self->hub_->matching_symbols(std::move(*pattern),
                                  [self, m = std::move(m)](std::error_code ec,
                                                           const tws::ErrorMessage* e,
                                                           std::vector<tws::ContractDescription> d) {
-                                   self->link_->respond(m, encode_symbols_reply(ec, e, d));
+                                   if (auto l = self->link_now())
+                                     l->respond(m, encode_symbols_reply(ec, e, d));
                                  });
   }));
   if (on_leader_) on_leader_();
@@ -274,8 +277,10 @@ std::uint64_t PublisherImpl::seq_base(int con_id, tws::TickType type) {
     if (auto it = js_last_.find({con_id, type}); it != js_last_.end()) return it->second;
   }
   // A stream the Hub opened by itself (a tracked one at start): ask.
+  const auto link = link_now();
+  if (!link) return 0;
   try {
-    const auto st = link_->stream_state(stream_name(con_id, type));
+    const auto st = link->stream_state(stream_name(con_id, type));
     return st ? st->last_seq : 0;
   } catch (const std::exception& e) {
     spdlog::warn("publisher: JetStream's last sequence of {} is unknown ({}); numbering from the "
@@ -287,8 +292,9 @@ std::uint64_t PublisherImpl::seq_base(int con_id, tws::TickType type) {
 
 PublisherStatus PublisherImpl::status() const {
   PublisherStatus s;
-  s.bus_connected = link_ && link_->connected();
-  s.bus_text = link_ ? link_->status_text() : std::string();
+  const auto link = link_now();
+  s.bus_connected = link && link->connected();
+  s.bus_text = link ? link->status_text() : std::string("stopped");
   std::lock_guard lock(mutex_);
   s.leader = leader_;
   s.leader_name = leader_name_;
@@ -329,6 +335,13 @@ void PublisherImpl::stop() {
          std::chrono::steady_clock::now() < until)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   if (link_) link_->close();
+  std::lock_guard lock(mutex_);
+  link_.reset(); // the connection goes (release_library can then join its threads)
+}
+
+std::shared_ptr<Link> PublisherImpl::link_now() const {
+  std::lock_guard lock(mutex_);
+  return link_;
 }
 
 } // namespace bus

@@ -71,6 +71,9 @@ public:
   void lose(const std::string& why);
   void become_leader();
   bool leader() const;
+  /// link_, for the threads other than the loop's and the lease's (which
+  /// stop() joins before it drops the link).
+  std::shared_ptr<Link> link_now() const;
   void on_open(Message&& m);
   void on_keep(Message&& m);
   void on_release(Message&& m);

@@ -153,8 +153,9 @@ void PublisherImpl::opened(const std::shared_ptr<PublishedStream>& s, stream::Op
 void PublisherImpl::answer_replies(PublishedStream& s) {
   auto replies = std::move(s.replies);
   s.replies.clear();
-  const auto last = std::max(s.js_last, s.cursor.log() ? s.cursor.log()->last_seq() : 0);
-  const auto reply = encode_opened(last, s.contract);
+  // What JetStream holds (the log's own last sequence is the Hub's to read):
+  // the edge catches up to it.
+  const auto reply = encode_opened(s.js_last, s.contract);
   for (auto& m : replies) link_->respond(m, reply);
 }
 

@@ -66,7 +66,11 @@ void ScaleOut::start(const std::shared_ptr<stream::Hub>& hub, std::function<void
 }
 
 void ScaleOut::stop() {
+  if (!enabled()) return;
   if (publisher_) publisher_->stop();
+  // Every connection is gone (an edge's with its Hub's shutdown): the NATS
+  // client's own threads end with the process's work.
+  bus::release_library(std::chrono::seconds(2));
 }
 
 std::optional<BusHealth> ScaleOut::health() const {
