@@ -190,6 +190,31 @@ public:
       l->publish("ibs.ctl.keep", encode(KeepMsg{cfg_.name, std::move(streams)}));
   }
 
+  void forward(const std::string& id, const std::string& target, const std::string& origin,
+               std::function<void(stream::ForwardChunk)> done) override {
+    auto l = link();
+    if (!l) {
+      done({false, {}, false, "this edge has not started"});
+      return;
+    }
+    const bool first = !target.empty();
+    l->request(first ? "ibs.ctl.http" : "ibs.ctl.http.next",
+               encode_forward_request(ForwardRequestMsg{id, target, origin}), cfg_.open_timeout,
+               [done = std::move(done)](std::optional<Message> reply, std::string error) {
+                 stream::ForwardChunk c;
+                 if (!reply) {
+                   c.error = "no publisher answered (" + error + ")";
+                 } else if (auto e = reply->header("Ibs-Error"); !e.empty()) {
+                   c.error = "the publisher: " + e;
+                 } else {
+                   c.ok = true;
+                   c.last = !reply->header("Ibs-Last").empty();
+                   c.data = std::move(reply->data);
+                 }
+                 done(std::move(c));
+               });
+  }
+
   void release(int con_id, tws::TickType type) override {
     if (auto l = link(); l && l->connected())
       l->publish("ibs.ctl.release", encode(KeepMsg{cfg_.name, {{con_id, type}}}));

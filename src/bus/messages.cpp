@@ -418,4 +418,16 @@ parse_symbols_reply(std::string_view text) {
   return std::pair{std::move(*r), std::move(samples)};
 }
 
+std::string encode_forward_request(const ForwardRequestMsg& m) {
+  return json::serialize(json::object{{"id", m.id}, {"target", m.target}, {"origin", m.origin}});
+}
+
+std::optional<ForwardRequestMsg> parse_forward_request(std::string_view text) {
+  const auto o = object_of(text);
+  if (!o) return std::nullopt;
+  ForwardRequestMsg m{str(*o, "id"), str(*o, "target"), str(*o, "origin")};
+  if (m.id.empty() || m.id.size() > 128) return std::nullopt;
+  return m;
+}
+
 } // namespace bus

@@ -80,6 +80,18 @@ std::string encode_symbols_reply(std::error_code ec, const tws::ErrorMessage* e,
 std::optional<std::pair<LookupReply, std::vector<tws::ContractDescription>>>
 parse_symbols_reply(std::string_view text);
 
+/// `ibs.ctl.http` / `ibs.ctl.http.next`: a GET forwarded to the publisher
+/// (`target`, the client's `origin`), and the next piece of transfer `id`.
+/// The replies: the raw bytes of its HTTP response, header `Ibs-Last` on the
+/// last piece, `Ibs-Error` instead when it failed.
+struct ForwardRequestMsg {
+  std::string id;
+  std::string target; // empty: the next piece
+  std::string origin;
+};
+std::string encode_forward_request(const ForwardRequestMsg& m);
+std::optional<ForwardRequestMsg> parse_forward_request(std::string_view text);
+
 /// "265598:Last" <-> {265598, last}
 std::string stream_label(const StreamKey& k);
 std::optional<StreamKey> parse_stream_label(std::string_view s);

@@ -169,6 +169,12 @@ void PublisherImpl::become_leader() {
                                      l->respond(m, encode_symbols_reply(ec, e, d));
                                  });
   }));
+  // History for the edges, from this publisher's record.
+  for (const bool first : {true, false})
+    subs_.push_back(
+        link_->subscribe(first ? "ibs.ctl.http" : "ibs.ctl.http.next", [weak, first](Message&& m) {
+          if (auto self = weak.lock()) self->on_forward(std::move(m), first);
+        }));
   if (on_leader_) on_leader_();
   arm_status();
 }
@@ -335,6 +341,7 @@ void PublisherImpl::stop() {
          std::chrono::steady_clock::now() < until)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   if (link_) link_->close();
+  close_transfers();
   std::lock_guard lock(mutex_);
   link_.reset(); // the connection goes (release_library can then join its threads)
 }

@@ -31,6 +31,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace bus {
@@ -72,6 +73,10 @@ public:
   /// stream it has not numbered yet from there (HubConfig::seq_base_hint).
   virtual std::uint64_t seq_base(int con_id, tws::TickType type) = 0;
   virtual PublisherStatus status() const = 0;
+  /// Where this server listens (and its API key): the history the edges
+  /// forward (`ibs.ctl.http`, publisher_forward.cpp) is asked of it there.
+  virtual void set_http(std::string host, std::uint16_t port,
+                        std::optional<std::string> api_key) = 0;
   /// Releases the lease, stops reading, closes the link.
   virtual void stop() = 0;
 };

@@ -64,6 +64,7 @@ public:
              std::function<void()> on_lost) override;
   std::uint64_t seq_base(int con_id, tws::TickType type) override;
   PublisherStatus status() const override;
+  void set_http(std::string host, std::uint16_t port, std::optional<std::string> api_key) override;
   void stop() override;
 
   // ---- publisher.cpp
@@ -96,6 +97,20 @@ public:
   /// Publishes what it can now; retries shortly when NATS took no more.
   void on_log_advanced_now(PublishedStream& s);
   void count_published(std::uint64_t n);
+
+  // ---- publisher_forward.cpp
+  /// `ibs.ctl.http` (first) and `ibs.ctl.http.next`: a piece of the answer.
+  void on_forward(Message&& m, bool first);
+  void close_transfers();
+  struct Transfer {
+    int fd = -1; // -1 while a request reads it
+    Clock::time_point used{};
+  };
+  std::mutex transfers_mutex_; // guards what follows
+  std::map<std::string, Transfer> transfers_;
+  std::string http_host_;
+  std::uint16_t http_port_ = 0;
+  std::optional<std::string> api_key_;
 
   PublisherConfig cfg_;
   std::shared_ptr<Link> link_;

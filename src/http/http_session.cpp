@@ -4,6 +4,7 @@
 #include "http/contract_endpoints.hpp"
 #include "http/delta_session.hpp"
 #include "http/endpoint_json.hpp"
+#include "http/forward_session.hpp"
 #include "http/history_params.hpp"
 #include "http/history_session.hpp"
 #include "http/metrics_endpoint.hpp"
@@ -28,6 +29,7 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <spdlog/spdlog.h>
 
+#include <cctype>
 #include <chrono>
 #include <optional>
 #include <variant>
@@ -265,7 +267,11 @@ private:
     case Endpoint::history:
     case Endpoint::history_summary:
     case Endpoint::replay: return start_record(route);
-    case Endpoint::tracked: return answer_tracked(state_, stream_.get_executor(), answer_here());
+    case Endpoint::tracked:
+      if (state_->scaleout && state_->scaleout->is_edge()) // the publisher records
+        return start_forward_session(std::move(stream_), state_, "/tracked", origin_.value_or(""),
+                                     "GET /tracked " + remote_);
+      return answer_tracked(state_, stream_.get_executor(), answer_here());
     case Endpoint::track:
       return answer_track(state_, route.contract_segment, route.query, stream_.get_executor(),
                           answer_here());
@@ -364,6 +370,34 @@ private:
                                           "': must be a positive integer up to 2147483647",
                                       ""));
       parsed = *con_id;
+    }
+    if (state_->scaleout && state_->scaleout->is_edge() && route.endpoint != Endpoint::replay) {
+      // An edge keeps no record: the publisher answers, through NATS.
+      std::string query;
+      for (std::size_t at = 0; at <= route.query.size();) {
+        auto end = route.query.find('&', at);
+        if (end == std::string::npos) end = route.query.size();
+        const auto item = std::string_view(route.query).substr(at, end - at);
+        if (!item.empty() && !item.starts_with("api_key=")) // the publisher uses its own
+          query += (query.empty() ? "" : "&") + std::string(item);
+        at = end + 1;
+      }
+      std::string target;
+      for (const unsigned char ch : route.path) { // encoded again (the route's is decoded)
+        if (std::isalnum(ch) || std::string_view("-._~/:@!$'()*+,;=").find(static_cast<char>(ch)) !=
+                                    std::string_view::npos) {
+          target += static_cast<char>(ch);
+        } else {
+          static constexpr char kHex[] = "0123456789ABCDEF";
+          target += '%';
+          target += kHex[ch >> 4];
+          target += kHex[ch & 15];
+        }
+      }
+      if (!query.empty()) target += "?" + query;
+      std::string line = "GET " + path_ + (query_.empty() ? "" : "?" + query_) + " " + remote_;
+      return start_forward_session(std::move(stream_), state_, std::move(target),
+                                   origin_.value_or(""), std::move(line));
     }
     if (!state_->store)
       return respond(error_response(503, "UNAVAILABLE", "No record: the server runs without one"));

@@ -73,6 +73,25 @@ void ScaleOut::stop() {
   bus::release_library(std::chrono::seconds(2));
 }
 
+void ScaleOut::listening(const std::string& host, std::uint16_t port,
+                         const std::optional<std::string>& api_key) {
+  if (!publisher_) return;
+  // A listener on every address is asked on loopback.
+  const std::string at = host == "0.0.0.0" ? "127.0.0.1" : (host == "::" ? "::1" : host);
+  publisher_->set_http(at, port, api_key);
+}
+
+void ScaleOut::forward(const std::string& id, const std::string& target, const std::string& origin,
+                       std::function<void(stream::ForwardChunk)> done) {
+  if (!edge_) {
+    done({false, {}, false, "not an edge"});
+    return;
+  }
+  edge_->forward(id, target, origin, std::move(done));
+}
+
+std::string ScaleOut::new_transfer_id() { return node_ + "-" + std::to_string(++transfers_); }
+
 std::optional<BusHealth> ScaleOut::health() const {
   if (!enabled()) return std::nullopt;
   BusHealth h;

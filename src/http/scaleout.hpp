@@ -10,6 +10,7 @@
 #include "http/server_config.hpp"
 #include "stream/hub.hpp"
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -44,12 +45,24 @@ public:
   /// publisher once it leads (`lost`: it lost the lease).
   void start(const std::shared_ptr<stream::Hub>& hub, std::function<void()> lost);
   void stop();
+  /// A publisher: where its own listener is (the edges' history is asked
+  /// of it there), and its API key.
+  void listening(const std::string& host, std::uint16_t port,
+                 const std::optional<std::string>& api_key);
+  /// An edge: a GET /history/... forwarded to the publisher, its raw HTTP
+  /// answer pulled piece by piece (see stream::RemoteUpstream::forward).
+  /// `id` empty: a new transfer (its id is returned through `transfer`).
+  bool is_edge() const { return edge_ != nullptr; }
+  void forward(const std::string& id, const std::string& target, const std::string& origin,
+               std::function<void(stream::ForwardChunk)> done);
+  std::string new_transfer_id();
   std::optional<BusHealth> health() const;
 
 private:
   std::string role_, node_;
   std::shared_ptr<bus::Publisher> publisher_;
   std::shared_ptr<stream::RemoteUpstream> edge_;
+  std::atomic<std::uint64_t> transfers_{0};
 };
 
 } // namespace http

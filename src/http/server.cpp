@@ -197,6 +197,7 @@ int Server::run(const std::function<void(std::uint16_t)>& listening) {
               << config_.listen_port << ": " << e.code().message() << "\n";
     return 1;
   }
+  scaleout->listening(config_.listen_host, listener->port(), config_.api_key);
   // A publisher that loses its lease stops (a supervisor restarts it as
   // the standby): exit code 3.
   std::atomic<bool> lost_lease{false};

@@ -127,13 +127,20 @@ void answer_tracked(std::shared_ptr<ServerState> state, asio::any_io_executor ex
               });
 }
 
+namespace {
+
+Response edge_records_nothing() {
+  return error_response(400, "INVALID_PARAMETER",
+                        "This server is a scale-out edge, which records nothing",
+                        "Track or untrack the contract on the publisher (the node with --role "
+                        "publisher): /tracked/{contract_id} there");
+}
+
+} // namespace
+
 void answer_track(std::shared_ptr<ServerState> state, std::string_view contract_segment,
                   std::string_view query, asio::any_io_executor ex, Answer done) {
-  if (is_edge(state->config))
-    return done(error_response(400, "INVALID_PARAMETER",
-                               "This server is a scale-out edge, which records nothing",
-                               "Track the contract on the publisher (the node with --role "
-                               "publisher): POST /tracked/{contract_id} there"));
+  if (is_edge(state->config)) return done(edge_records_nothing());
   const auto con_id = parse_contract_id(contract_segment);
   if (!con_id)
     return done(error_response(400, "INVALID_PARAMETER",
@@ -176,6 +183,7 @@ void answer_track(std::shared_ptr<ServerState> state, std::string_view contract_
 
 void answer_untrack(std::shared_ptr<ServerState> state, std::string_view contract_segment,
                     asio::any_io_executor ex, Answer done) {
+  if (is_edge(state->config)) return done(edge_records_nothing());
   const auto con_id = parse_contract_id(contract_segment);
   if (!con_id)
     return done(error_response(400, "INVALID_PARAMETER",

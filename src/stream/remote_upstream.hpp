@@ -65,6 +65,14 @@ struct RemoteStatus {
   std::string tws_connected_since;
 };
 
+/// A piece of the publisher's answer to a request forwarded to it.
+struct ForwardChunk {
+  bool ok = false;   // false: `error` says why (no publisher answered, ...)
+  std::string data;  // the next bytes of the publisher's HTTP response, as it sent them
+  bool last = false; // the response ended with these bytes
+  std::string error;
+};
+
 class RemoteFeed {
 public:
   virtual ~RemoteFeed() = default; // stops the feed: no callback after it returns
@@ -104,6 +112,13 @@ public:
                    std::function<void(std::error_code, std::optional<tws::ErrorMessage>,
                                       std::vector<tws::ContractDescription>)>
                        done) = 0;
+  /// A GET the publisher answers from its record (`/history/...`): its whole
+  /// HTTP response (status line, headers, body), pulled one piece at a
+  /// time: the first with `target` (path and query) and the client's
+  /// `origin` (for CORS), the next ones with `target` empty; `id` names the
+  /// transfer. `done` runs once per call.
+  virtual void forward(const std::string& id, const std::string& target, const std::string& origin,
+                       std::function<void(ForwardChunk)> done) = 0;
   /// This edge no longer reads the stream.
   virtual void release(int con_id, tws::TickType type) = 0;
   virtual void stop() = 0;

@@ -130,11 +130,7 @@ class TwoEdges(ScaleOutCase):
         self.assertTrue(hp["nats"]["leader"], hp)
         self.assertGreater(hp["nats"]["ticks_published"], 0)
         self.assertEqual(hp["nats"]["publish_failures"], 0, hp)
-        # An edge keeps no record, and says so.
-        r = self.e1.get(f"/history/{AAPL}/Last?duration=15m")
-        self.assertEqual(r.status_code, 404, r.text)
-        self.assertIn("edge", r.json()["error"]["message"])
-        self.assertIn("publisher", r.json()["error"]["details"])
+        # An edge records nothing.
         r = self.e1.request("POST", f"/tracked/{AAPL}?tick_types=Last")
         self.assertEqual(r.status_code, 400, r.text)
         self.assertIn("edge", r.json()["error"]["message"])
@@ -210,6 +206,50 @@ class TwoEdges(ScaleOutCase):
         # The other clients were not harmed.
         for listener in open_:
             listener.wait_more_ticks(3)
+
+
+class History(ScaleOutCase):
+    """History on an edge is the publisher's record, forwarded through NATS."""
+
+    def test_history_on_an_edge_is_the_publishers(self):
+        self.sim = Sim(seed=12, rate=400.0)
+        self.addCleanup(self.sim.stop)
+        pub = self.start_publisher("pub-a", "--track", f"{AAPL}:BidAsk")
+        e1 = self.start_edge("edge-1")
+        def recorded():
+            status, body = pub.json(f"/history/{AAPL}")
+            return body["tick_types"][0] if status == 200 and body["tick_types"][0]["rows"] >= 1500 \
+                else None
+        summary = pub.wait_for(recorded, timeout=60, interval=0.5,
+                               what="ticks recorded on the publisher")
+        # The simulator's market time (its --start-time): the range recorded.
+        query = (f"start={summary['first']['unix_time']}&end={summary['last']['unix_time']}"
+                 "&limit=100000")
+        for fmt in ("json", "ndjson", "csv"):
+            path = f"/history/{AAPL}/BidAsk?{query}&format={fmt}"
+            on_pub = pub.get(path, timeout=30)
+            on_edge = e1.get(path, timeout=30)
+            self.assertEqual(on_pub.status_code, 200, on_pub.text[:300])
+            self.assertEqual(on_edge.status_code, 200, on_edge.text[:300])
+            self.assertEqual(on_edge.headers["Content-Type"], on_pub.headers["Content-Type"])
+            self.assertEqual(on_edge.content, on_pub.content, f"{fmt}: the same answer")
+        # (pieces of at most 256 KiB, 64 KiB sent at once: the csv is several)
+        self.assertGreater(len(on_edge.content), 100_000, "an answer of several pieces")
+        # What is tracked, the summary, and the errors are the publisher's too.
+        self.assertEqual(e1.json("/tracked")[1]["tracked"][0]["contract_id"], AAPL)
+        r = e1.delete(f"/tracked/{AAPL}")
+        self.assertEqual(r.status_code, 400, "an edge records nothing")
+        self.assertEqual(e1.json(f"/history/{AAPL}")[1]["contract_id"], AAPL)
+        r = e1.get("/history/123456/Last?duration=15m")
+        self.assertEqual(r.status_code, 404)
+        self.assertEqual(r.json()["error"]["code"], "CONTRACT_NOT_FOUND")
+        r = e1.get(f"/history/{AAPL}/BidAsk?duration=15m&limit=0")
+        self.assertEqual(r.status_code, 400, "validated on the edge as on a single node")
+        # With no publisher, the edge says so.
+        pub.stop()
+        r = e1.get(f"/history/{AAPL}/BidAsk?duration=15m", timeout=30)
+        self.assertEqual(r.status_code, 503, r.text)
+        self.assertIn("publisher", r.json()["error"]["message"])
 
 
 class Failover(ScaleOutCase):

@@ -74,6 +74,10 @@ public:
   void matching_symbols(std::string,
                         std::function<void(std::error_code, std::optional<tws::ErrorMessage>,
                                            std::vector<tws::ContractDescription>)>) override {}
+  void forward(const std::string&, const std::string&, const std::string&,
+               std::function<void(stream::ForwardChunk)> done) override {
+    done({false, {}, false, "not in this test"});
+  }
   void keep(std::vector<std::pair<int, tws::TickType>> streams) override {
     std::lock_guard lock(m);
     kept = std::move(streams);
