@@ -195,3 +195,19 @@ TEST(BusMessages, ContractLookupsRoundTrip) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(BusMessages, ForwardRequestRoundTrip) {
+  const bus::ForwardRequestMsg m{"edge-1-7", "/history/265598/Last?duration=15m",
+                                 "https://app.example"};
+  const auto back = bus::parse_forward_request(bus::encode_forward_request(m));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->id, m.id);
+  EXPECT_EQ(back->target, m.target);
+  EXPECT_EQ(back->origin, m.origin);
+  EXPECT_FALSE(bus::parse_forward_request(R"({"target":"/history/1"})")) << "no id";
+  EXPECT_FALSE(bus::parse_forward_request(R"({"id":")" + std::string(129, 'x') + R"("})"));
+}
+
+} // namespace
