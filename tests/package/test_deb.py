@@ -197,11 +197,16 @@ def parse_unit(text):
 
 
 def library_packages(executable):
-    """The Debian packages of the shared libraries an executable loads."""
+    """The Debian packages of the shared libraries an executable links
+    directly (its NEEDED entries, where ldd finds them); the libraries those
+    load come with their own packages' dependencies (libnats3.4 brings
+    libprotobuf-c1)."""
+    direct = set(re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]",
+                            run(["readelf", "-d", executable]).stdout))
     packages = set()
     for line in run(["ldd", executable]).stdout.splitlines():
         m = re.search(r"=> (/\S+)", line)
-        if not m:
+        if not m or line.split()[0] not in direct:
             continue
         path = os.path.realpath(m.group(1))
         owner = run(["dpkg", "-S", path], check=False)
