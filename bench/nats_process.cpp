@@ -1,5 +1,7 @@
 #include "nats_process.hpp"
 
+#include "server_process.hpp"
+
 #include "http_client.hpp"
 
 #include <arpa/inet.h>
@@ -148,16 +150,7 @@ NatsProcess::NatsProcess(const std::string& binary, const std::string& store_dir
   }
 }
 
-NatsProcess::~NatsProcess() {
-  if (pid_ <= 0) return;
-  ::kill(pid_, SIGTERM);
-  for (int i = 0; i < 100; ++i) {
-    if (::waitpid(pid_, nullptr, WNOHANG) == pid_) return;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  ::kill(pid_, SIGKILL);
-  ::waitpid(pid_, nullptr, 0);
-}
+NatsProcess::~NatsProcess() { stop_child(pid_); }
 
 std::string NatsProcess::url() const { return "nats://127.0.0.1:" + std::to_string(port_); }
 

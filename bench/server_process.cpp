@@ -102,15 +102,17 @@ ServerProcess::ServerProcess(const std::string& binary, std::vector<std::string>
   }
 }
 
-ServerProcess::~ServerProcess() {
-  if (pid_ <= 0) return;
-  ::kill(pid_, SIGTERM);
+void stop_child(pid_t pid) {
+  if (pid <= 0) return;
+  ::kill(pid, SIGTERM);
   for (int i = 0; i < 100; ++i) {
-    if (::waitpid(pid_, nullptr, WNOHANG) == pid_) return;
+    if (::waitpid(pid, nullptr, WNOHANG) == pid) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  ::kill(pid_, SIGKILL);
-  ::waitpid(pid_, nullptr, 0);
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
 }
+
+ServerProcess::~ServerProcess() { stop_child(pid_); }
 
 } // namespace bench

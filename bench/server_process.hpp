@@ -12,6 +12,9 @@
 
 namespace bench {
 
+/// Ends a child process: SIGTERM, up to 5 s to exit, then SIGKILL; reaped.
+void stop_child(pid_t pid);
+
 class ServerProcess {
 public:
   /// Starts `binary` with `args` (plus --listen), stderr to `log_path` (empty:
