@@ -44,6 +44,7 @@ struct PublishedStream : stream::Subscriber,
   std::shared_ptr<stream::ReaderGroup> readers;
   stream::LogCursor cursor;
   std::uint64_t js_last = 0;    // JetStream's last sequence of this stream
+  bool js_empty = true;         // ... and it holds no message (may be aligned)
   std::uint64_t answer_seq = 0; // the last sequence when it was opened
   std::shared_ptr<boost::asio::steady_timer> retry;
   std::string epoch; // Ibs-Epoch: when this numbering started

@@ -66,6 +66,7 @@ void PublisherImpl::open_stream(PublishedStream& ps) {
     sc.max_bytes = cfg_.max_bytes;
     const auto st = link_->ensure_stream(sc);
     s->js_last = st.last_seq;
+    s->js_empty = st.messages == 0;
     std::lock_guard lock(mutex_);
     js_last_[s->key] = st.last_seq;
   } catch (const std::exception& e) {
@@ -118,9 +119,11 @@ void PublisherImpl::opened(const std::shared_ptr<PublishedStream>& s, stream::Op
   s->answer_seq = r.seq_before_start;
   s->epoch = stream::iso_now();
   const auto name = stream_name(s->key.first, s->key.second);
-  // JetStream's sequence must be the stream's: a JetStream stream behind
-  // (new, or the record numbered further) moves on to it.
-  if (s->js_last < r.seq_before_start) {
+  // JetStream's sequence must be the stream's. An empty JetStream stream
+  // behind (new, or the record numbered further) moves on to it; one that
+  // holds ticks keeps them: the ticks it lacks are published from the log
+  // below (or, no longer held, as `Ibs-Gap` placeholders).
+  if (s->js_empty && s->js_last < r.seq_before_start) {
     try {
       link_->purge_to(name, r.seq_before_start + 1);
       s->js_last = r.seq_before_start;
@@ -133,7 +136,12 @@ void PublisherImpl::opened(const std::shared_ptr<PublishedStream>& s, stream::Op
                  "to {} are not published again",
                  label, s->js_last, r.seq_before_start + 1, s->js_last);
   }
-  s->cursor = stream::LogCursor(r.log, r.start);
+  // From the first tick JetStream lacks that the log still holds (a
+  // stream reopened while its upstream lingered: the ticks in between).
+  auto start = r.start;
+  if (s->js_last < r.seq_before_start)
+    start = std::min(start, r.log->find_after(s->js_last).position);
+  s->cursor = stream::LogCursor(r.log, start);
   s->readers = r.readers;
   s->state = PublishedStream::State::publishing;
   spdlog::info("publisher: publishing {} to JetStream from seq {}", label, s->js_last + 1);

@@ -182,6 +182,16 @@ class TwoEdges(ScaleOutCase):
         ids = again.ids()
         self.assertTrue(consecutive(ids), ids)
         self.assertGreater(ids[0], first.ids()[-1], "the numbering goes on")
+        # JetStream kept every tick: those of the first time, and those the
+        # publisher's upstream got while it lingered unpublished. A client
+        # resuming from the very first id on another edge misses nothing.
+        back = self.listen(self.e1, f"/stream/{AAPL}/MidPoint",
+                           headers={"Last-Event-ID": str(first.ids()[0])})
+        back.wait(lambda s: s.ids() and s.ids()[-1] >= ids[-1], timeout=15,
+                  what="the resumed client to reach the reopened stream")
+        self.assertEqual(back.ids()[0], first.ids()[0] + 1)
+        self.assertTrue(consecutive(back.ids()), back.ids())
+        self.assertFalse([e for e in back.non_ticks() if info_says(e, "lost")], back.non_ticks())
 
     def test_bad_input_and_limits_are_answered_as_on_a_single_node(self):
         for path in (f"/stream/abc/Last", f"/stream/{AAPL}/Trades", f"/stream/{UNKNOWN}/Last",
