@@ -342,6 +342,7 @@ void PublisherImpl::stop() {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   if (link_) link_->close();
   close_transfers();
+  hub_.reset(); // the Hub is done with (and its seq_base_hint only refers back weakly)
   std::lock_guard lock(mutex_);
   link_.reset(); // the connection goes (release_library can then join its threads)
 }

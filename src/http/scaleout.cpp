@@ -36,9 +36,12 @@ ScaleOut::ScaleOut(const ServerConfig& c, std::uint16_t listen_port, stream::Hub
     // A stream this publisher has not numbered yet goes on from JetStream's
     // last sequence (another publisher led before), or the record's.
     auto record_hint = std::move(hub.seq_base_hint);
-    hub.seq_base_hint = [record_hint, p = publisher_](int con_id, tws::TickType type) {
+    // (The publisher holds the Hub: a weak reference back, no cycle.)
+    hub.seq_base_hint = [record_hint, weak = std::weak_ptr<bus::Publisher>(publisher_)](
+                            int con_id, tws::TickType type) {
       const std::uint64_t record = record_hint ? record_hint(con_id, type) : 0;
-      return std::max(record, p->seq_base(con_id, type));
+      const auto p = weak.lock();
+      return std::max(record, p ? p->seq_base(con_id, type) : 0);
     };
   } else {
     bus::EdgeConfig ec;
