@@ -11,6 +11,7 @@
 
 #include <charconv>
 #include <limits>
+#include <stdexcept>
 
 namespace json = boost::json;
 
@@ -340,23 +341,37 @@ std::string encode_details_reply(std::error_code ec, const tws::ErrorMessage* e,
   return json::serialize(o);
 }
 
-std::optional<std::pair<LookupReply, std::vector<tws::ContractDetails>>>
-parse_details_reply(std::string_view text) {
+namespace {
+
+/// A lookup reply: its error fields and the list under `key`, each object
+/// read by `item` (which may throw); nullopt when
+/// anything is malformed.
+template <class T, class Item>
+std::optional<std::pair<LookupReply, std::vector<T>>>
+parse_lookup_reply(std::string_view text, std::string_view key, Item item) {
   const auto o = object_of(text);
   if (!o) return std::nullopt;
   auto r = lookup_reply_of(*o);
-  const auto* list = o->if_contains("details");
+  const auto* list = o->if_contains(key);
   if (!r || !list || !list->is_array()) return std::nullopt;
-  std::vector<tws::ContractDetails> details;
+  std::vector<T> out;
   try {
     for (const auto& v : list->get_array()) {
       if (!v.is_object()) return std::nullopt;
-      details.push_back(contracts::details_from_json(v.get_object()));
+      out.push_back(item(v.get_object()));
     }
   } catch (const std::exception&) {
     return std::nullopt;
   }
-  return std::pair{std::move(*r), std::move(details)};
+  return std::pair{std::move(*r), std::move(out)};
+}
+
+} // namespace
+
+std::optional<std::pair<LookupReply, std::vector<tws::ContractDetails>>>
+parse_details_reply(std::string_view text) {
+  return parse_lookup_reply<tws::ContractDetails>(
+      text, "details", [](const json::object& o) { return contracts::details_from_json(o); });
 }
 
 std::string encode_symbols_request(const std::string& pattern) {
@@ -393,15 +408,7 @@ std::string encode_symbols_reply(std::error_code ec, const tws::ErrorMessage* e,
 
 std::optional<std::pair<LookupReply, std::vector<tws::ContractDescription>>>
 parse_symbols_reply(std::string_view text) {
-  const auto o = object_of(text);
-  if (!o) return std::nullopt;
-  auto r = lookup_reply_of(*o);
-  const auto* list = o->if_contains("samples");
-  if (!r || !list || !list->is_array()) return std::nullopt;
-  std::vector<tws::ContractDescription> samples;
-  for (const auto& v : list->get_array()) {
-    if (!v.is_object()) return std::nullopt;
-    const auto& so = v.get_object();
+  return parse_lookup_reply<tws::ContractDescription>(text, "samples", [](const json::object& so) {
     tws::ContractDescription d;
     d.con_id = static_cast<int>(integer(so, "con_id", 0, kMaxInt).value_or(0));
     d.symbol = str(so, "symbol");
@@ -413,9 +420,8 @@ parse_symbols_reply(std::string_view text) {
         if (x.is_string()) d.derivative_sec_types.emplace_back(x.get_string());
     d.description = str(so, "description");
     d.issuer_id = str(so, "issuer_id");
-    samples.push_back(std::move(d));
-  }
-  return std::pair{std::move(*r), std::move(samples)};
+    return d;
+  });
 }
 
 std::string encode_forward_request(const ForwardRequestMsg& m) {
