@@ -241,29 +241,28 @@ public:
   void start() override {
     watch_client();
     auto weak = weak_self();
-    state_->history_workers.post(
-        [p = producer_, weak, ex = executor_, edge = is_edge(state_->config)] {
-          std::optional<ApiError> error;
-          std::string first;
-          try {
-            if (!contract_recorded(*p->store, p->req.contract_id)) {
-              error = nothing_recorded(p->req.contract_id, edge);
-            } else {
-              if (p->req.format != HistoryFormat::json) p->count_page();
-              std::string body;
-              if (p->req.format == HistoryFormat::json) append_history_json_head(body, p->req);
-              if (p->req.format == HistoryFormat::csv) append_csv_header(body, p->req.tick_type);
-              first = p->piece(std::move(body));
-            }
-          } catch (const std::exception& e) {
-            spdlog::error("history {}/{}: {}", p->req.contract_id, tws::to_string(p->req.tick_type),
-                          e.what());
-            error = ApiError{500, "INTERNAL_ERROR", "Reading the record failed", ""};
-          }
-          asio::post(ex, [weak, error = std::move(error), first = std::move(first)]() mutable {
-            if (auto self = weak.lock()) self->on_open(std::move(error), std::move(first));
-          });
-        });
+    state_->history_workers.post([p = producer_, weak, ex = executor_] {
+      std::optional<ApiError> error;
+      std::string first;
+      try {
+        if (!contract_recorded(*p->store, p->req.contract_id)) {
+          error = nothing_recorded(p->req.contract_id);
+        } else {
+          if (p->req.format != HistoryFormat::json) p->count_page();
+          std::string body;
+          if (p->req.format == HistoryFormat::json) append_history_json_head(body, p->req);
+          if (p->req.format == HistoryFormat::csv) append_csv_header(body, p->req.tick_type);
+          first = p->piece(std::move(body));
+        }
+      } catch (const std::exception& e) {
+        spdlog::error("history {}/{}: {}", p->req.contract_id, tws::to_string(p->req.tick_type),
+                      e.what());
+        error = ApiError{500, "INTERNAL_ERROR", "Reading the record failed", ""};
+      }
+      asio::post(ex, [weak, error = std::move(error), first = std::move(first)]() mutable {
+        if (auto self = weak.lock()) self->on_open(std::move(error), std::move(first));
+      });
+    });
   }
 
 private:
@@ -357,27 +356,26 @@ void start_history_session(beast::tcp_stream stream, std::shared_ptr<ServerState
 void start_history_summary(std::shared_ptr<ServerState> state, int con_id,
                            asio::any_io_executor executor, std::function<void(Response)> done) {
   auto store = state->store;
-  state->history_workers.post(
-      [store, con_id, executor, done = std::move(done), edge = is_edge(state->config)]() mutable {
-        Response r;
-        try {
-          auto streams = store->summary(con_id);
-          if (streams.empty()) {
-            const ApiError e = nothing_recorded(con_id, edge);
-            r = error_response(e.status, e.code, e.message, e.details);
-          } else {
-            r = Response{200,
-                         history_summary_json(con_id, streams, store->gaps(con_id)),
-                         "application/json",
-                         {}};
-          }
-        } catch (const std::exception& e) {
-          spdlog::error("history summary {}: {}", con_id, e.what());
-          r = error_response(500, "INTERNAL_ERROR", "Reading the record failed", "");
-        }
-        asio::post(executor,
-                   [r = std::move(r), done = std::move(done)]() mutable { done(std::move(r)); });
-      });
+  state->history_workers.post([store, con_id, executor, done = std::move(done)]() mutable {
+    Response r;
+    try {
+      auto streams = store->summary(con_id);
+      if (streams.empty()) {
+        const ApiError e = nothing_recorded(con_id);
+        r = error_response(e.status, e.code, e.message, e.details);
+      } else {
+        r = Response{200,
+                     history_summary_json(con_id, streams, store->gaps(con_id)),
+                     "application/json",
+                     {}};
+      }
+    } catch (const std::exception& e) {
+      spdlog::error("history summary {}: {}", con_id, e.what());
+      r = error_response(500, "INTERNAL_ERROR", "Reading the record failed", "");
+    }
+    asio::post(executor,
+               [r = std::move(r), done = std::move(done)]() mutable { done(std::move(r)); });
+  });
 }
 
 } // namespace http

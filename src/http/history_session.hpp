@@ -109,7 +109,8 @@ void start_history_summary(std::shared_ptr<ServerState> state, int con_id,
 /// Whether the store has any row of `con_id` (any tick type). Worker threads.
 bool contract_recorded(const store::Store& store, int con_id);
 /// The 404 of a contract without a row.
-/// `edge`: a scale-out edge, which keeps no record (the message says where it is).
+/// `edge`: a scale-out edge, which keeps no record (replay there: the message says
+/// where it is; its history is forwarded to the publisher).
 ApiError nothing_recorded(int con_id, bool edge = false);
 
 } // namespace http

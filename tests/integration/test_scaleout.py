@@ -255,6 +255,11 @@ class History(ScaleOutCase):
         self.assertEqual(r.json()["error"]["code"], "CONTRACT_NOT_FOUND")
         r = e1.get(f"/history/{AAPL}/BidAsk?duration=15m&limit=0")
         self.assertEqual(r.status_code, 400, "validated on the edge as on a single node")
+        # Replay is not forwarded: the edge says where the record is.
+        r = e1.get(f"/replay/{AAPL}?tick_types=BidAsk&{query}", timeout=30)
+        self.assertEqual(r.status_code, 404, r.text[:300])
+        self.assertIn("edge", r.json()["error"]["message"])
+        self.assertIn("publisher", r.json()["error"]["details"])
         # With no publisher, the edge says so.
         pub.stop()
         r = e1.get(f"/history/{AAPL}/BidAsk?duration=15m", timeout=30)
